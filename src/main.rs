@@ -1,1 +1,112 @@
-fn main() {}
+//! `init`: a tiny PID 1 for containers. The path reads top to bottom:
+//! configure -> block signals -> spawn -> supervise (shutdown included) -> exit code.
+//!
+//! `no_main`: Rust's runtime start-up would set SIGPIPE to ignored and reopen closed
+//! stdio on /dev/null before `main`, and the child must get both exactly as init got them.
+#![cfg_attr(not(test), no_main)]
+// Unit tests run under libtest's own main, which leaves the entry path unused there.
+#![cfg_attr(test, allow(dead_code))]
+
+mod cli;
+mod config;
+mod exit_code;
+mod log;
+mod pid1;
+mod probe;
+mod reap;
+mod shutdown;
+mod signals;
+mod spawn;
+mod supervise;
+
+use std::ffi::{CStr, OsString};
+use std::os::unix::ffi::OsStringExt;
+
+use tracing::error;
+
+use crate::exit_code::{FAILURE, USAGE};
+
+/// The C entry point: collects argv and exits with `run`'s code.
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc::c_int {
+    let mut args = Vec::new();
+    for i in 0..usize::try_from(argc).unwrap_or(0) {
+        // SAFETY: the C runtime passes `argc` valid pointers to NUL-terminated strings.
+        let arg = unsafe { *argv.add(i) };
+        if arg.is_null() {
+            break;
+        }
+        // SAFETY: `arg` is a non-null, NUL-terminated string from the kernel.
+        args.push(OsString::from_vec(
+            unsafe { CStr::from_ptr(arg) }.to_bytes().to_vec(),
+        ));
+    }
+    run(args)
+}
+
+fn env(key: &str) -> Option<String> {
+    std::env::var_os(key).map(|v| v.to_string_lossy().into_owned())
+}
+
+fn run(argv: Vec<OsString>) -> i32 {
+    let args = match cli::parse(argv) {
+        Ok(cli::Parsed::Run(args)) => *args,
+        Ok(cli::Parsed::Help) => return print_stdout(cli::HELP),
+        Ok(cli::Parsed::Version) => {
+            return print_stdout(concat!("init ", env!("CARGO_PKG_VERSION"), "\n"));
+        }
+        Err(e) => {
+            log::write_stderr(format!("init: {e} (see init --help)\n").as_bytes());
+            return USAGE;
+        }
+    };
+    let cfg = match config::resolve(args, &env) {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            log::write_stderr(format!("init: {e}\n").as_bytes());
+            return USAGE;
+        }
+    };
+    if let Some(url) = &cfg.probe {
+        return probe::run(url, cfg.probe_timeout);
+    }
+    log::init(cfg.verbosity, cfg.log_format);
+    spawn::prepare_fds();
+
+    // From here on every signal is queued for the loop; init may no longer die of one.
+    let inherited = match signals::block_all() {
+        Ok(inherited) => inherited,
+        Err(e) => {
+            error!("rt_sigprocmask failed: {e}");
+            return FAILURE;
+        }
+    };
+    let role = pid1::role();
+    if pid1::setup(&cfg, role).is_err() {
+        return FAILURE;
+    }
+    let child = match spawn::spawn(&cfg.command, &inherited) {
+        Ok(pid) => pid,
+        Err(e) => {
+            error!("{e}");
+            return e.exit_code();
+        }
+    };
+    let end = supervise::run(&cfg, role, child);
+    exit_code::exit_code(end, &cfg.remap_exit)
+}
+
+/// Prints `text` for --help and --version; exit 0 even if stdout is closed.
+fn print_stdout(text: &str) -> i32 {
+    let mut rest = text.as_bytes();
+    while !rest.is_empty() {
+        // SAFETY: the pointer and length describe the live `rest` slice.
+        let n = unsafe { libc::write(libc::STDOUT_FILENO, rest.as_ptr().cast(), rest.len()) };
+        match usize::try_from(n) {
+            Ok(n) if n > 0 => rest = rest.get(n..).unwrap_or_default(),
+            _ => break,
+        }
+    }
+    0
+}

@@ -1,0 +1,432 @@
+//! The only place that touches the signal mask, dispositions and `rt_sigtimedwait`.
+//!
+//! Signal sets are the kernel's 64-bit masks (bit `n-1` is signal `n`) and every call is
+//! the raw system call, so that the C library's internal signals (32-34) are blocked and
+//! forwarded like any other instead of being filtered out or killing init.
+
+use std::io;
+use std::time::Duration;
+
+/// Highest signal number on Linux (x86_64 and aarch64).
+pub const SIGMAX: i32 = 64;
+
+/// A kernel signal set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SigSet(pub u64);
+
+impl SigSet {
+    pub const EMPTY: SigSet = SigSet(0);
+    /// Every signal; the kernel silently ignores KILL and STOP in a mask.
+    pub const FULL: SigSet = SigSet(u64::MAX);
+
+    pub fn contains(self, sig: i32) -> bool {
+        (1..=SIGMAX).contains(&sig) && self.0 & (1u64 << (sig - 1)) != 0
+    }
+
+    pub fn insert(&mut self, sig: i32) {
+        if (1..=SIGMAX).contains(&sig) {
+            self.0 |= 1u64 << (sig - 1);
+        }
+    }
+}
+
+/// The signal state init was started with: what its child gets back.
+#[derive(Clone, Copy, Debug)]
+pub struct Inherited {
+    pub mask: SigSet,
+    pub ignored: SigSet,
+}
+
+/// Kernel `struct sigaction` layout for x86_64 and aarch64 (both define SA_RESTORER).
+#[repr(C)]
+struct KernelSigaction {
+    handler: libc::c_ulong,
+    flags: libc::c_ulong,
+    restorer: libc::c_ulong,
+    mask: u64,
+}
+
+const KSIGSET_SIZE: libc::size_t = 8;
+
+fn sigprocmask(how: libc::c_int, set: Option<SigSet>) -> io::Result<SigSet> {
+    let mut old: u64 = 0;
+    let new = set.map(|s| s.0);
+    let new_ptr = new.as_ref().map_or(std::ptr::null(), |s| s as *const u64);
+    // SAFETY: rt_sigprocmask reads 8 bytes from `new_ptr` (null or a live u64) and writes
+    // 8 bytes to `old`, a live local; the size argument is the kernel's sigset size.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            how,
+            new_ptr,
+            &mut old as *mut u64,
+            KSIGSET_SIZE,
+        )
+    };
+    if rc == 0 {
+        Ok(SigSet(old))
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Reads the disposition of `sig`, or sets it to SIG_IGN / SIG_DFL.
+fn sigaction_raw(sig: i32, set: Option<libc::sighandler_t>) -> io::Result<libc::sighandler_t> {
+    let new = set.map(|handler| KernelSigaction {
+        handler: handler as libc::c_ulong,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    });
+    let new_ptr = new
+        .as_ref()
+        .map_or(std::ptr::null(), |a| a as *const KernelSigaction);
+    let mut old = KernelSigaction {
+        handler: 0,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+    // SAFETY: rt_sigaction reads a kernel sigaction from `new_ptr` (null or a live local)
+    // and writes one to `old`, a live local of the kernel's layout. Only SIG_IGN and
+    // SIG_DFL are ever installed, which need no restorer.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigaction,
+            sig,
+            new_ptr,
+            &mut old as *mut KernelSigaction,
+            KSIGSET_SIZE,
+        )
+    };
+    if rc == 0 {
+        Ok(old.handler as libc::sighandler_t)
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Blocks every signal and returns the mask and ignored set init was started with.
+///
+/// Fault signals are blocked too: a fault the kernel raises is forced through (unblocked
+/// and reset to the default action), so a real crash still crashes, while a SIGSEGV that
+/// another process sends with kill(2) is queued and forwarded like any other signal.
+/// SIGCHLD is reset to its default if it was ignored, or children would reap themselves.
+pub fn block_all() -> io::Result<Inherited> {
+    let mask = sigprocmask(libc::SIG_SETMASK, Some(SigSet::FULL))?;
+    let mut ignored = SigSet::EMPTY;
+    for sig in 1..=SIGMAX {
+        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+            continue;
+        }
+        if let Ok(handler) = sigaction_raw(sig, None) {
+            if handler == libc::SIG_IGN {
+                ignored.insert(sig);
+            }
+        }
+    }
+    if ignored.contains(libc::SIGCHLD) {
+        sigaction_raw(libc::SIGCHLD, Some(libc::SIG_DFL))?;
+    }
+    Ok(Inherited { mask, ignored })
+}
+
+/// In the forked child, before exec: give back the ignored set and the mask init was
+/// started with. Async-signal-safe: two raw system calls per signal, no allocation.
+pub fn restore_in_child(inherited: &Inherited) -> io::Result<()> {
+    for sig in 1..=SIGMAX {
+        if inherited.ignored.contains(sig) {
+            sigaction_raw(sig, Some(libc::SIG_IGN))?;
+        }
+    }
+    sigprocmask(libc::SIG_SETMASK, Some(inherited.mask))?;
+    Ok(())
+}
+
+/// One received signal and who sent it.
+#[derive(Clone, Copy, Debug)]
+pub struct Received {
+    pub signo: i32,
+    /// `si_code`: <= 0 when a process sent it (kill, sigqueue, tgkill), > 0 from the kernel.
+    pub code: i32,
+    /// `si_pid` of the sender (meaningful when `code <= 0` or for SIGCHLD).
+    pub pid: i32,
+}
+
+impl Received {
+    /// A signal the kernel raised because of init itself, which is not forwarded: a
+    /// SIGPIPE from writing the log to a closed pipe arrives as SI_USER from our own pid,
+    /// and a fault (SEGV, BUS, FPE, ILL, TRAP, SYS) carries a positive fault code. Signals
+    /// the terminal driver sends (SI_KERNEL: WINCH, INT, HUP) are foreign and forwarded.
+    pub fn is_self_inflicted(&self, own_pid: i32) -> bool {
+        const FAULTS: [i32; 6] = [
+            libc::SIGSEGV,
+            libc::SIGBUS,
+            libc::SIGFPE,
+            libc::SIGILL,
+            libc::SIGTRAP,
+            libc::SIGSYS,
+        ];
+        if self.code <= 0 {
+            self.pid == own_pid
+        } else {
+            FAULTS.contains(&self.signo) && self.code != libc::SI_KERNEL
+        }
+    }
+}
+
+/// Waits for any blocked signal, at most `timeout` (forever when `None`).
+/// Returns `Ok(None)` when the timeout expired. EINTR is retried.
+pub fn wait(timeout: Option<Duration>) -> io::Result<Option<Received>> {
+    let set = SigSet::FULL.0;
+    let ts = timeout.map(|d| libc::timespec {
+        // A year is as good as forever; keeps the value in range of any time_t.
+        tv_sec: d.as_secs().min(365 * 86_400) as _,
+        tv_nsec: d.subsec_nanos() as libc::c_long,
+    });
+    let ts_ptr = ts
+        .as_ref()
+        .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+    loop {
+        // SAFETY: an all-zero siginfo_t is a valid value of this plain C struct.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: the set, siginfo and timespec pointers point at live locals (or null
+        // for no timeout); the size is the kernel's sigset size.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigtimedwait,
+                &set as *const u64,
+                &mut info as *mut libc::siginfo_t,
+                ts_ptr,
+                KSIGSET_SIZE,
+            )
+        };
+        if rc > 0 {
+            // SAFETY: the kernel filled `info` for signal `rc`; si_pid is valid for
+            // signals sent by processes and for SIGCHLD, and is zero otherwise.
+            let pid = unsafe { info.si_pid() };
+            return Ok(Some(Received {
+                signo: rc as i32,
+                code: info.si_code,
+                pid,
+            }));
+        }
+        let err = io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            Some(libc::EAGAIN) => return Ok(None),
+            _ => return Err(err),
+        }
+    }
+}
+
+/// Sends `sig` to `pid` (a pid, `-pgid`, or -1). Errors are returned, not logged.
+pub fn kill(pid: i32, sig: i32) -> io::Result<()> {
+    // SAFETY: kill(2) has no memory-safety preconditions.
+    if unsafe { libc::kill(pid, sig) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+const NAMES: [(&str, i32); 34] = [
+    ("HUP", libc::SIGHUP),
+    ("INT", libc::SIGINT),
+    ("QUIT", libc::SIGQUIT),
+    ("ILL", libc::SIGILL),
+    ("TRAP", libc::SIGTRAP),
+    ("ABRT", libc::SIGABRT),
+    ("IOT", libc::SIGIOT),
+    ("BUS", libc::SIGBUS),
+    ("FPE", libc::SIGFPE),
+    ("KILL", libc::SIGKILL),
+    ("USR1", libc::SIGUSR1),
+    ("SEGV", libc::SIGSEGV),
+    ("USR2", libc::SIGUSR2),
+    ("PIPE", libc::SIGPIPE),
+    ("ALRM", libc::SIGALRM),
+    ("TERM", libc::SIGTERM),
+    ("STKFLT", libc::SIGSTKFLT),
+    ("CHLD", libc::SIGCHLD),
+    ("CLD", libc::SIGCHLD),
+    ("CONT", libc::SIGCONT),
+    ("STOP", libc::SIGSTOP),
+    ("TSTP", libc::SIGTSTP),
+    ("TTIN", libc::SIGTTIN),
+    ("TTOU", libc::SIGTTOU),
+    ("URG", libc::SIGURG),
+    ("XCPU", libc::SIGXCPU),
+    ("XFSZ", libc::SIGXFSZ),
+    ("VTALRM", libc::SIGVTALRM),
+    ("PROF", libc::SIGPROF),
+    ("WINCH", libc::SIGWINCH),
+    ("IO", libc::SIGIO),
+    ("POLL", libc::SIGPOLL),
+    ("PWR", libc::SIGPWR),
+    ("SYS", libc::SIGSYS),
+];
+
+/// Lowest real-time signal as the kernel numbers it (the C library reserves some above 32).
+const KERNEL_SIGRTMIN: i32 = 32;
+
+/// Parses `TERM`, `SIGTERM`, `term`, `15`, `RTMIN+3`, `SIGRTMAX-1`.
+pub fn parse(s: &str) -> Option<i32> {
+    let t = s.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return t.parse::<i32>().ok().filter(|n| (1..=SIGMAX).contains(n));
+    }
+    let upper = t.to_ascii_uppercase();
+    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+    if let Some(&(_, n)) = NAMES.iter().find(|(nm, _)| *nm == name) {
+        return Some(n);
+    }
+    let offset = |rest: &str, sign: char| -> Option<i32> {
+        if rest.is_empty() {
+            return Some(0);
+        }
+        let digits = rest.strip_prefix(sign)?;
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse::<i32>().ok()
+    };
+    let rtmin = libc::SIGRTMIN();
+    let rtmax = libc::SIGRTMAX();
+    let n = if let Some(rest) = name.strip_prefix("RTMIN") {
+        rtmin.checked_add(offset(rest, '+')?)?
+    } else if let Some(rest) = name.strip_prefix("RTMAX") {
+        rtmax.checked_sub(offset(rest, '-')?)?
+    } else {
+        return None;
+    };
+    (rtmin..=rtmax).contains(&n).then_some(n)
+}
+
+/// `SIGTERM`, `SIGRTMIN+3`, or `signal 33` for the C library's reserved ones.
+pub fn name(sig: i32) -> String {
+    if let Some((nm, _)) = NAMES
+        .iter()
+        .find(|&&(nm, n)| n == sig && nm != "IOT" && nm != "CLD" && nm != "POLL")
+    {
+        return format!("SIG{nm}");
+    }
+    let rtmin = libc::SIGRTMIN();
+    if (rtmin..=SIGMAX).contains(&sig) {
+        return format!("SIGRTMIN+{}", sig - rtmin);
+    }
+    if (KERNEL_SIGRTMIN..rtmin).contains(&sig) {
+        return format!("signal {sig}");
+    }
+    format!("signal {sig}")
+}
+
+/// Signals a process can catch: everything but KILL and STOP.
+pub fn is_catchable(sig: i32) -> bool {
+    (1..=SIGMAX).contains(&sig) && sig != libc::SIGKILL && sig != libc::SIGSTOP
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signal_names_parse_in_every_spelling() {
+        for s in ["TERM", "SIGTERM", "term", "sigterm", "15", " TERM "] {
+            assert_eq!(parse(s), Some(libc::SIGTERM), "{s}");
+        }
+        assert_eq!(parse("HUP"), Some(1));
+        assert_eq!(parse("ttin"), Some(libc::SIGTTIN));
+        assert_eq!(parse("SIGWINCH"), Some(libc::SIGWINCH));
+        assert_eq!(parse("9"), Some(9));
+        assert_eq!(parse("64"), Some(64));
+    }
+
+    #[test]
+    fn realtime_signals_parse_relative_to_the_c_library() {
+        assert_eq!(parse("RTMIN"), Some(libc::SIGRTMIN()));
+        assert_eq!(parse("SIGRTMIN+2"), Some(libc::SIGRTMIN() + 2));
+        assert_eq!(parse("rtmax-1"), Some(libc::SIGRTMAX() - 1));
+        assert_eq!(parse("RTMAX"), Some(libc::SIGRTMAX()));
+        assert_eq!(parse("RTMAX+1"), None);
+        assert_eq!(parse("RTMIN+100"), None);
+        assert_eq!(parse("RTMIN-1"), None);
+    }
+
+    #[test]
+    fn bad_signal_names_are_rejected() {
+        for s in [
+            "",
+            "0",
+            "65",
+            "-1",
+            "SIG",
+            "TERMX",
+            "1.5",
+            "+15",
+            "RTMIN+",
+            "RTMIN+x",
+            "99999999999",
+        ] {
+            assert_eq!(parse(s), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for sig in 1..=31 {
+            assert_eq!(parse(&name(sig)), Some(sig), "{sig}");
+        }
+        assert_eq!(name(libc::SIGTERM), "SIGTERM");
+        assert_eq!(
+            parse(&name(libc::SIGRTMIN() + 1)),
+            Some(libc::SIGRTMIN() + 1)
+        );
+    }
+
+    #[test]
+    fn sigset_holds_every_signal_number() {
+        let mut s = SigSet::EMPTY;
+        s.insert(1);
+        s.insert(64);
+        s.insert(0);
+        s.insert(65);
+        assert!(s.contains(1) && s.contains(64) && !s.contains(2) && !s.contains(0));
+        assert_eq!(s.0, 1 | (1 << 63));
+    }
+
+    #[test]
+    fn only_foreign_signals_are_forwarded() {
+        let own = 1;
+        let from_kill = Received {
+            signo: libc::SIGPIPE,
+            code: libc::SI_USER,
+            pid: 42,
+        };
+        let own_pipe = Received {
+            signo: libc::SIGPIPE,
+            code: libc::SI_USER,
+            pid: own,
+        };
+        let kernel = Received {
+            signo: libc::SIGSEGV,
+            code: 1,
+            pid: 0,
+        };
+        let tty_winch = Received {
+            signo: libc::SIGWINCH,
+            code: libc::SI_KERNEL,
+            pid: 0,
+        };
+        assert!(!tty_winch.is_self_inflicted(own));
+        let from_outside_ns = Received {
+            signo: libc::SIGTERM,
+            code: libc::SI_USER,
+            pid: 0,
+        };
+        assert!(!from_kill.is_self_inflicted(own));
+        assert!(own_pipe.is_self_inflicted(own));
+        assert!(kernel.is_self_inflicted(own));
+        assert!(!from_outside_ns.is_self_inflicted(own));
+    }
+}

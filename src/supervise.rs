@@ -1,0 +1,247 @@
+//! The one event loop: Running -> (Holding) -> Stopping{deadline} -> Killing.
+//!
+//! init sleeps in `rt_sigtimedwait` with every signal blocked; the only timeout is the
+//! next deadline of the current phase, so an idle init never wakes. After every wake it
+//! drains all exited children before deciding anything.
+
+use std::time::{Duration, Instant};
+
+use tracing::{debug, error, info, warn};
+
+use crate::config::{Config, show_duration};
+use crate::exit_code::ChildEnd;
+use crate::pid1::Role;
+use crate::signals::{self, Received};
+use crate::{reap, shutdown};
+
+/// First re-sweep interval of the kill phase (a subreaper's /proc walk can miss a process
+/// forked during it); doubles up to `KILL_SWEEP_MAX`.
+const KILL_SWEEP_FIRST: Duration = Duration::from_millis(100);
+const KILL_SWEEP_MAX: Duration = Duration::from_secs(5);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Forwarding signals; no deadline.
+    Running,
+    /// `--pre-stop-delay`: the first SIGTERM (as `held`) waits until `until`.
+    Holding { until: Instant, held: i32 },
+    /// Shutdown started: whatever is left at `until` gets SIGKILL.
+    Stopping { until: Instant },
+    /// SIGKILL sent; waiting for the last children, re-sweeping at `next`.
+    Killing { next: Instant, every: Duration },
+}
+
+impl Phase {
+    fn deadline(self) -> Option<Instant> {
+        match self {
+            Phase::Running => None,
+            Phase::Holding { until, .. } | Phase::Stopping { until } => Some(until),
+            Phase::Killing { next, .. } => Some(next),
+        }
+    }
+}
+
+struct Supervisor<'a> {
+    cfg: &'a Config,
+    role: Role,
+    /// The main child while it runs; `None` once reaped, so its pid is never signalled
+    /// again (it may belong to another process by then).
+    child: Option<i32>,
+    /// The main child's end once reaped.
+    end: Option<ChildEnd>,
+    phase: Phase,
+}
+
+/// Supervises `child` until it and every other process init started or adopted is gone.
+pub fn run(cfg: &Config, role: Role, child: i32) -> ChildEnd {
+    let mut sup = Supervisor {
+        cfg,
+        role,
+        child: Some(child),
+        end: None,
+        phase: Phase::Running,
+    };
+    loop {
+        let drained = reap::drain(sup.child, cfg.warn_on_reap);
+        if let Some(end) = drained.main {
+            sup.main_exited(end, drained.none_left);
+        }
+        if let (Some(end), true) = (sup.end, drained.none_left) {
+            return end;
+        }
+        let timeout = sup
+            .phase
+            .deadline()
+            .map(|d| d.saturating_duration_since(Instant::now()));
+        match signals::wait(timeout) {
+            Ok(Some(sig)) => sup.on_signal(sig),
+            Ok(None) => sup.on_deadline(),
+            Err(e) => {
+                // Cannot happen with valid arguments; never spin on it.
+                error!("rt_sigtimedwait failed: {e}");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+}
+
+impl Supervisor<'_> {
+    fn main_exited(&mut self, end: ChildEnd, none_left: bool) {
+        self.child = None;
+        self.end = Some(end);
+        if none_left {
+            return;
+        }
+        // Stragglers: TERM them and give them the grace period (or what is left of it).
+        let sent = self.signal_all(libc::SIGTERM);
+        match self.phase {
+            Phase::Running | Phase::Holding { .. } => {
+                let until = Instant::now() + self.cfg.grace_period;
+                info!(
+                    processes = sent,
+                    "main child exited; stopping the processes left, grace period {}",
+                    show_duration(self.cfg.grace_period)
+                );
+                self.phase = Phase::Stopping { until };
+            }
+            Phase::Stopping { .. } | Phase::Killing { .. } => {}
+        }
+    }
+
+    fn on_signal(&mut self, sig: Received) {
+        if sig.signo == libc::SIGCHLD {
+            return;
+        }
+        if sig.is_self_inflicted(self.role.pid) {
+            debug!(
+                "ignoring {} raised by init itself",
+                signals::name(sig.signo)
+            );
+            return;
+        }
+        let Some(target) = self.cfg.forward_as(sig.signo) else {
+            debug!("dropping {} (rewrite to 0)", signals::name(sig.signo));
+            return;
+        };
+        let starts_shutdown = matches!(sig.signo, libc::SIGTERM | libc::SIGINT | libc::SIGQUIT);
+        match self.phase {
+            Phase::Running
+                if sig.signo == libc::SIGTERM
+                    && !self.cfg.pre_stop_delay.is_zero()
+                    && self.child.is_some() =>
+            {
+                info!(
+                    "holding SIGTERM for the pre-stop delay of {}",
+                    show_duration(self.cfg.pre_stop_delay)
+                );
+                self.phase = Phase::Holding {
+                    until: Instant::now() + self.cfg.pre_stop_delay,
+                    held: target,
+                };
+            }
+            Phase::Running if starts_shutdown => {
+                self.forward(target, true);
+                self.start_grace();
+            }
+            Phase::Holding { held, .. } if matches!(sig.signo, libc::SIGTERM | libc::SIGINT) => {
+                info!("{} ends the pre-stop delay", signals::name(sig.signo));
+                self.forward(held, true);
+                if sig.signo == libc::SIGINT {
+                    self.forward(target, true);
+                }
+                self.start_grace();
+            }
+            Phase::Running | Phase::Holding { .. } => self.forward(target, false),
+            Phase::Stopping { .. } | Phase::Killing { .. } => self.forward(target, true),
+        }
+    }
+
+    fn on_deadline(&mut self) {
+        match self.phase {
+            Phase::Running => {}
+            Phase::Holding { held, .. } => {
+                self.forward(held, true);
+                self.start_grace();
+            }
+            Phase::Stopping { .. } => {
+                warn!(
+                    "grace period of {} is over: sending SIGKILL to every process left",
+                    show_duration(self.cfg.grace_period)
+                );
+                self.signal_all(libc::SIGKILL);
+                self.phase = Phase::Killing {
+                    next: Instant::now() + KILL_SWEEP_FIRST,
+                    every: KILL_SWEEP_FIRST,
+                };
+            }
+            Phase::Killing { every, .. } => {
+                let left = self.signal_all(libc::SIGKILL);
+                debug!(processes = left, "SIGKILL sweep");
+                let every = (every * 2).min(KILL_SWEEP_MAX);
+                self.phase = Phase::Killing {
+                    next: Instant::now() + every,
+                    every,
+                };
+            }
+        }
+    }
+
+    fn start_grace(&mut self) {
+        info!(
+            "shutdown started: grace period {}",
+            show_duration(self.cfg.grace_period)
+        );
+        self.phase = Phase::Stopping {
+            until: Instant::now() + self.cfg.grace_period,
+        };
+    }
+
+    /// Forwards `sig` to the main child (or its process group with `-g`). During shutdown
+    /// a SIGTERM is followed by SIGCONT, so that a stopped process can act on it.
+    fn forward(&self, sig: i32, shutting_down: bool) {
+        let Some(pid) = self.child else {
+            debug!("main child gone: not forwarding {}", signals::name(sig));
+            return;
+        };
+        self.send(pid, sig);
+        if sig == libc::SIGTERM && shutting_down {
+            self.send(pid, libc::SIGCONT);
+        }
+    }
+
+    fn send(&self, pid: i32, sig: i32) {
+        if self.cfg.pgroup {
+            // The child's own group has its pid as id; if the group is gone, the child.
+            match signals::kill(-pid, sig) {
+                Ok(()) => {
+                    debug!(
+                        pgid = pid,
+                        "forwarded {} to the process group",
+                        signals::name(sig)
+                    );
+                    return;
+                }
+                Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {}
+                Err(e) => warn!(
+                    pgid = pid,
+                    "kill(-{pid}, {}) failed: {e}",
+                    signals::name(sig)
+                ),
+            }
+        }
+        match signals::kill(pid, sig) {
+            Ok(()) => debug!(pid, "forwarded {}", signals::name(sig)),
+            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => debug!(pid, "child already gone"),
+            Err(e) => warn!(pid, "kill({pid}, {}) failed: {e}", signals::name(sig)),
+        }
+    }
+
+    /// Signals every process left; a SIGTERM is followed by SIGCONT.
+    fn signal_all(&self, sig: i32) -> usize {
+        let sent = shutdown::signal_all(self.role, sig);
+        if sig == libc::SIGTERM {
+            shutdown::signal_all(self.role, libc::SIGCONT);
+        }
+        sent
+    }
+}
