@@ -13,6 +13,15 @@ pub enum ChildEnd {
     Signaled(i32),
 }
 
+impl std::fmt::Display for ChildEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            ChildEnd::Exited(code) => write!(f, "exited with code {code}"),
+            ChildEnd::Signaled(sig) => write!(f, "killed by {}", crate::signals::name(sig)),
+        }
+    }
+}
+
 /// The child's code, or 128+N for signal N, then 0 if that code is listed in `remap`.
 pub fn exit_code(end: ChildEnd, remap: &[u8]) -> i32 {
     let code = match end {

@@ -6,6 +6,16 @@
 #![cfg_attr(not(test), no_main)]
 // Unit tests run under libtest's own main, which leaves the entry path unused there.
 #![cfg_attr(test, allow(dead_code))]
+// PID 1 must not panic: no unwrap, expect, panic or unchecked indexing outside tests.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 mod cli;
 mod config;
@@ -19,8 +29,7 @@ mod signals;
 mod spawn;
 mod supervise;
 
-use std::ffi::{CStr, OsString};
-use std::os::unix::ffi::OsStringExt;
+use std::ffi::OsString;
 
 use tracing::error;
 
@@ -30,6 +39,8 @@ use crate::exit_code::{FAILURE, USAGE};
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
 extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc::c_int {
+    use std::ffi::CStr;
+    use std::os::unix::ffi::OsStringExt;
     let mut args = Vec::new();
     for i in 0..usize::try_from(argc).unwrap_or(0) {
         // SAFETY: the C runtime passes `argc` valid pointers to NUL-terminated strings.

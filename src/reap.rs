@@ -31,12 +31,12 @@ pub fn drain(main_pid: Option<i32>, warn_on_reap: bool) -> Drained {
                 continue;
             };
             if Some(pid) == main_pid {
-                debug!(pid, "main child ended: {end:?}");
+                debug!(pid, "main child {end}");
                 out.main = Some(end);
             } else if warn_on_reap {
-                warn!(pid, "reaped zombie process: {end:?}");
+                warn!(pid, "reaped a zombie ({end})");
             } else {
-                debug!(pid, "reaped orphan: {end:?}");
+                debug!(pid, "reaped an orphan ({end})");
             }
             continue;
         }

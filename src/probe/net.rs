@@ -2,8 +2,9 @@
 
 use super::Deadline;
 use super::url::{Host, Target};
+use std::io;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 
 /// Connects to the target, trying each resolved address in turn within the deadline.
@@ -39,13 +40,14 @@ pub fn connect(target: &Target, deadline: &Deadline) -> Result<TcpStream, String
 }
 
 /// Resolves a host name with `ToSocketAddrs`. getaddrinfo cannot be given a timeout,
-/// so it runs on a helper thread and the wait for its answer is bounded instead (a
-/// probe is a one-shot process: a resolver still stuck then ends with it).
+/// so it runs on a helper thread and only the wait for its answer is bounded (a probe is
+/// a one-shot process: a resolver still stuck at the deadline ends with it).
 fn resolve(name: &str, port: u16, deadline: &Deadline) -> Result<Vec<SocketAddr>, String> {
     let Some(left) = deadline.remaining() else {
         return Err(deadline.timed_out());
     };
-    let (tx, rx) = mpsc::channel();
+    let answer: Arc<Answer> = Arc::default();
+    let theirs = Arc::clone(&answer);
     let owned = name.to_owned();
     thread::Builder::new()
         .name("probe-resolve".into())
@@ -53,16 +55,23 @@ fn resolve(name: &str, port: u16, deadline: &Deadline) -> Result<Vec<SocketAddr>
             let result = (owned.as_str(), port)
                 .to_socket_addrs()
                 .map(Iterator::collect::<Vec<_>>);
-            let _ = tx.send(result);
+            let (slot, ready) = &*theirs;
+            *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
+            ready.notify_one();
         })
         .map_err(|err| format!("cannot start the resolver thread: {err}"))?;
-    match rx.recv_timeout(left) {
-        Ok(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
-        Ok(Ok(_)) => Err(format!("cannot resolve {name:?}: no addresses")),
-        Ok(Err(err)) => Err(format!("cannot resolve {name:?}: {err}")),
-        Err(RecvTimeoutError::Timeout) => {
-            Err(format!("{} resolving {name:?}", deadline.timed_out()))
-        }
-        Err(RecvTimeoutError::Disconnected) => Err(format!("cannot resolve {name:?}")),
+    let (slot, ready) = &*answer;
+    let guard = slot.lock().unwrap_or_else(PoisonError::into_inner);
+    let (mut guard, _) = ready
+        .wait_timeout_while(guard, left, |result| result.is_none())
+        .unwrap_or_else(PoisonError::into_inner);
+    match guard.take() {
+        Some(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
+        Some(Ok(_)) => Err(format!("cannot resolve {name:?}: no addresses")),
+        Some(Err(err)) => Err(format!("cannot resolve {name:?}: {err}")),
+        None => Err(format!("{} resolving {name:?}", deadline.timed_out())),
     }
 }
+
+/// The resolver thread's result, and the signal that it is there.
+type Answer = (Mutex<Option<io::Result<Vec<SocketAddr>>>>, Condvar);
