@@ -74,26 +74,37 @@ fn pick<'a>(
         .find_map(|var| env(var).map(|value| Source { option: var, value }))
 }
 
-/// `1500ms`, `10s`, `2m`, `1h`, or bare seconds (`10`, `0.5`).
+/// `1500ms`, `10s`, `2m`, `1h`, or bare seconds (`10`, `0.5`). Fixed-point, to the
+/// nanosecond: no floating point (which would also cost the binary ~10 KiB).
 pub fn parse_duration(s: &str) -> Result<Duration, &'static str> {
+    const FORM: &str = "expected a duration like 1500ms, 10s, 2m or a number of seconds";
     let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let scale = match unit {
-        "" | "s" => 1.0,
-        "ms" => 0.001,
-        "m" => 60.0,
-        "h" => 3600.0,
-        _ => return Err("expected a duration like 1500ms, 10s, 2m or a number of seconds"),
+    // Nanoseconds per unit.
+    let scale: u128 = match unit {
+        "" | "s" => 1_000_000_000,
+        "ms" => 1_000_000,
+        "m" => 60_000_000_000,
+        "h" => 3_600_000_000_000,
+        _ => return Err(FORM),
     };
-    let dots = num.bytes().filter(|&b| b == b'.').count();
-    if num.is_empty() || num == "." || dots > 1 {
-        return Err("expected a duration like 1500ms, 10s, 2m or a number of seconds");
+    let (int, frac) = num.split_once('.').unwrap_or((num, ""));
+    if (int.is_empty() && frac.is_empty()) || frac.contains('.') {
+        return Err(FORM);
     }
-    let value: f64 = num.parse().map_err(|_| "not a number")?;
-    Duration::try_from_secs_f64(value * scale).map_err(|_| "duration out of range")
+    let too_big = "duration out of range";
+    let int: u128 = if int.is_empty() { 0 } else { int.parse().map_err(|_| too_big)? };
+    // Fraction digits beyond the nanosecond of the largest unit cannot matter.
+    let frac = frac.get(..frac.len().min(24)).unwrap_or(frac);
+    let frac_value: u128 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| FORM)? };
+    let frac_scale = 10u128.checked_pow(frac.len() as u32).ok_or(too_big)?;
+    let nanos = int
+        .checked_mul(scale)
+        .and_then(|n| n.checked_add(frac_value.checked_mul(scale)? / frac_scale))
+        .ok_or(too_big)?;
+    let secs = u64::try_from(nanos / 1_000_000_000).map_err(|_| too_big)?;
+    Ok(Duration::new(secs, (nanos % 1_000_000_000) as u32))
 }
 
 /// `10s`, `1500ms`: for logs, without pulling in float formatting.
@@ -369,10 +380,21 @@ mod tests {
             ("0s", 0),
             ("1.5s", 1500),
             ("1h", 3_600_000),
+            (".5", 500),
+            ("2.", 2000),
+            ("0.001s", 1),
+            ("0.25", 250),
         ];
         for (s, ms) in table {
             assert_eq!(parse_duration(s), Ok(Duration::from_millis(ms)), "{s}");
         }
+    }
+
+    #[test]
+    fn sub_millisecond_fractions_are_kept_to_the_nanosecond() {
+        assert_eq!(parse_duration("1.5ms"), Ok(Duration::from_micros(1500)));
+        assert_eq!(parse_duration("0.000000001"), Ok(Duration::from_nanos(1)));
+        assert_eq!(parse_duration("0.1234567891234"), Ok(Duration::from_nanos(123_456_789)));
     }
 
     #[test]

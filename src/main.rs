@@ -80,6 +80,7 @@ fn run(argv: Vec<OsString>) -> i32 {
         }
     };
     if let Some(url) = &cfg.probe {
+        signals::ignore(libc::SIGPIPE);
         return probe::run(url, cfg.probe_timeout);
     }
     log::init(cfg.verbosity, cfg.log_format);

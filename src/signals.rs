@@ -131,6 +131,11 @@ pub fn block_all() -> io::Result<Inherited> {
     Ok(Inherited { mask, ignored })
 }
 
+/// Ignores `sig` (the probe ignores SIGPIPE: a closed stderr must not turn 1 into 141).
+pub fn ignore(sig: i32) {
+    let _ = sigaction_raw(sig, Some(libc::SIG_IGN));
+}
+
 /// In the forked child, before exec: give back the ignored set and the mask init was
 /// started with. Async-signal-safe: two raw system calls per signal, no allocation.
 pub fn restore_in_child(inherited: &Inherited) -> io::Result<()> {
