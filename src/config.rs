@@ -79,7 +79,9 @@ fn pick<'a>(
 pub fn parse_duration(s: &str) -> Result<Duration, &'static str> {
     const FORM: &str = "expected a duration like 1500ms, 10s, 2m or a number of seconds";
     let t = s.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     // Nanoseconds per unit.
     let scale: u128 = match unit {
@@ -94,10 +96,18 @@ pub fn parse_duration(s: &str) -> Result<Duration, &'static str> {
         return Err(FORM);
     }
     let too_big = "duration out of range";
-    let int: u128 = if int.is_empty() { 0 } else { int.parse().map_err(|_| too_big)? };
+    let int: u128 = if int.is_empty() {
+        0
+    } else {
+        int.parse().map_err(|_| too_big)?
+    };
     // Fraction digits beyond the nanosecond of the largest unit cannot matter.
     let frac = frac.get(..frac.len().min(24)).unwrap_or(frac);
-    let frac_value: u128 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| FORM)? };
+    let frac_value: u128 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().map_err(|_| FORM)?
+    };
     let frac_scale = 10u128.checked_pow(frac.len() as u32).ok_or(too_big)?;
     let nanos = int
         .checked_mul(scale)
@@ -394,7 +404,10 @@ mod tests {
     fn sub_millisecond_fractions_are_kept_to_the_nanosecond() {
         assert_eq!(parse_duration("1.5ms"), Ok(Duration::from_micros(1500)));
         assert_eq!(parse_duration("0.000000001"), Ok(Duration::from_nanos(1)));
-        assert_eq!(parse_duration("0.1234567891234"), Ok(Duration::from_nanos(123_456_789)));
+        assert_eq!(
+            parse_duration("0.1234567891234"),
+            Ok(Duration::from_nanos(123_456_789))
+        );
     }
 
     #[test]

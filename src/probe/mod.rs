@@ -87,7 +87,10 @@ impl Deadline {
         if self.timeout.is_zero() {
             return "timed out after 0s".into();
         }
-        format!("timed out after {}", crate::config::show_duration(self.timeout)) // "3s", "1500ms"
+        format!(
+            "timed out after {}",
+            crate::config::show_duration(self.timeout)
+        ) // "3s", "1500ms"
     }
 
     /// Describes an I/O error of the step `what` ("connect", "write", "read").
