@@ -6,7 +6,7 @@
 //! and every error is ignored: a closed or broken stderr must never hurt PID 1.
 
 use std::fmt::{self, Write as _};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing::field::{Field, Visit};
@@ -38,17 +38,27 @@ pub fn init(verbosity: u8, format: LogFormat) {
     });
 }
 
+/// Set once a write to stderr failed with EPIPE: nobody reads it any more, and every
+/// further write would only raise another SIGPIPE (which the loop would log again).
+static STDERR_BROKEN: AtomicBool = AtomicBool::new(false);
+
 /// Writes `line` to fd 2, retrying on EINTR and short writes, ignoring every error.
 pub fn write_stderr(line: &[u8]) {
+    if STDERR_BROKEN.load(Ordering::Relaxed) {
+        return;
+    }
     let mut rest = line;
     while !rest.is_empty() {
         // SAFETY: the pointer and length describe the live `rest` slice.
         let n = unsafe { libc::write(libc::STDERR_FILENO, rest.as_ptr().cast(), rest.len()) };
         if n > 0 {
             rest = rest.get(n as usize..).unwrap_or_default();
-        } else if n < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
-            continue;
         } else {
+            match std::io::Error::last_os_error().raw_os_error() {
+                Some(libc::EINTR) if n < 0 => continue,
+                Some(libc::EPIPE) if n < 0 => STDERR_BROKEN.store(true, Ordering::Relaxed),
+                _ => {}
+            }
             return;
         }
     }
