@@ -139,9 +139,9 @@ pub fn parse(argv: Vec<OsString>) -> Result<Parsed, String> {
                 let &(_, _, flag, takes) = FLAGS
                     .iter()
                     .find(|f| f.1 == name)
-                    .ok_or_else(|| format!("unknown option '--{name}'"))?;
+                    .ok_or_else(|| format!("unknown option '--{}'", name.escape_debug()))?;
                 if !takes && attached.is_some() {
-                    return Err(format!("option '--{name}' takes no value"));
+                    return Err(format!("option '--{}' takes no value", name.escape_debug()));
                 }
                 vec![(flag, takes, attached, format!("--{name}"))]
             } else if let Some(cluster) = text.strip_prefix('-').filter(|c| !c.is_empty()) {
@@ -150,7 +150,7 @@ pub fn parse(argv: Vec<OsString>) -> Result<Parsed, String> {
                     let &(_, _, flag, takes) = FLAGS
                         .iter()
                         .find(|f| f.0 == Some(c))
-                        .ok_or_else(|| format!("unknown option '-{c}'"))?;
+                        .ok_or_else(|| format!("unknown option '-{}'", c.escape_debug()))?;
                     if takes {
                         let rest = cluster
                             .get(i + c.len_utf8()..)

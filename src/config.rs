@@ -48,7 +48,11 @@ impl fmt::Display for UsageError {
 }
 
 fn invalid(option: &str, value: &str, why: &str) -> UsageError {
-    UsageError(format!("invalid value '{value}' for {option}: {why}"))
+    // Escaped, so that a value with a newline still makes a one-line error.
+    UsageError(format!(
+        "invalid value '{}' for {option}: {why}",
+        value.escape_debug()
+    ))
 }
 
 /// Where a setting came from, for error messages.

@@ -23,6 +23,8 @@ mod exit_code;
 mod log;
 mod pid1;
 mod probe;
+#[cfg(test)]
+mod proptests;
 mod reap;
 mod shutdown;
 mod signals;
@@ -67,17 +69,11 @@ fn run(argv: Vec<OsString>) -> i32 {
         Ok(cli::Parsed::Version) => {
             return print_stdout(concat!("init ", env!("CARGO_PKG_VERSION"), "\n"));
         }
-        Err(e) => {
-            log::write_stderr(format!("init: {e} (see init --help)\n").as_bytes());
-            return USAGE;
-        }
+        Err(e) => return usage_error(&format!("{e} (see init --help)")),
     };
     let cfg = match config::resolve(args, &env) {
         Ok(cfg) => cfg,
-        Err(e) => {
-            log::write_stderr(format!("init: {e}\n").as_bytes());
-            return USAGE;
-        }
+        Err(e) => return usage_error(&e.to_string()),
     };
     if let Some(url) = &cfg.probe {
         signals::ignore(libc::SIGPIPE);
@@ -109,8 +105,17 @@ fn run(argv: Vec<OsString>) -> i32 {
     exit_code::exit_code(end, &cfg.remap_exit)
 }
 
-/// Prints `text` for --help and --version; exit 0 even if stdout is closed.
+/// One line on stderr, exit 2. Signals are not blocked yet, so SIGPIPE is ignored first:
+/// a broken stderr must not turn 2 into 141 (no child is started after this).
+fn usage_error(message: &str) -> i32 {
+    signals::ignore(libc::SIGPIPE);
+    log::write_stderr(format!("init: {message}\n").as_bytes());
+    USAGE
+}
+
+/// Prints `text` for --help and --version; exit 0 even if stdout is closed or broken.
 fn print_stdout(text: &str) -> i32 {
+    signals::ignore(libc::SIGPIPE);
     let mut rest = text.as_bytes();
     while !rest.is_empty() {
         // SAFETY: the pointer and length describe the live `rest` slice.
