@@ -1,0 +1,225 @@
+//! Exit codes: the child's code, 128+N for a signal death, 126/127 for a command
+//! that cannot run, `-e`/`INIT_REMAP_EXIT` remapping, and the optional `--`.
+
+mod common;
+
+use common::{Init, Mode, TempDir, py};
+
+/// `init -- sh -c SCRIPT` in `mode`, run to the end.
+fn sh(mode: Mode, script: &str) -> common::Finished {
+    Init::new(mode).args(["--", "sh", "-c", script]).run()
+}
+
+#[test]
+fn the_childs_exit_code_is_inits_exit_code() {
+    for mode in Mode::ALL {
+        for code in [
+            0, 1, 2, 3, 42, 64, 100, 125, 126, 127, 128, 129, 143, 200, 254, 255,
+        ] {
+            sh(mode, &format!("exit {code}"))
+                .assert_code(code)
+                .assert_quiet();
+        }
+    }
+}
+
+#[test]
+fn a_child_killed_by_signal_n_gives_128_plus_n() {
+    let dir = TempDir::new("signal-deaths");
+    for mode in Mode::ALL {
+        for (name, number) in [
+            ("HUP", libc::SIGHUP),
+            ("INT", libc::SIGINT),
+            ("KILL", libc::SIGKILL),
+            ("USR1", libc::SIGUSR1),
+            ("SEGV", libc::SIGSEGV),
+            ("USR2", libc::SIGUSR2),
+            ("PIPE", libc::SIGPIPE),
+            ("ALRM", libc::SIGALRM),
+            ("TERM", libc::SIGTERM),
+        ] {
+            // The shell kills itself; no core file (cwd is a temp dir anyway).
+            Init::new(mode)
+                .current_dir(dir.path())
+                .args(["--", "sh", "-c", &format!("ulimit -c 0; kill -s {name} $$")])
+                .run()
+                .assert_code(128 + number);
+        }
+    }
+}
+
+#[test]
+fn a_missing_command_exits_127_and_says_which() {
+    let dir = TempDir::new("not-found");
+    let missing = dir.join("no-such-program");
+    let missing = missing.to_str().unwrap();
+    for mode in Mode::ALL {
+        for command in [missing, "no-such-command-on-path-4711"] {
+            let run = Init::new(mode).args(["--", command, "arg"]).run();
+            run.assert_code(127);
+            let name = command.rsplit('/').next().unwrap();
+            if !run.stderr.contains(name) {
+                run.fail(&format!("stderr should name the command {name:?}"));
+            }
+        }
+    }
+}
+
+#[test]
+fn a_script_whose_interpreter_is_missing_exits_127() {
+    let dir = TempDir::new("bad-interpreter");
+    let script = dir.write("script", "#!/nonexistent/interpreter\necho hi\n", 0o755);
+    for mode in Mode::ALL {
+        Init::new(mode)
+            .arg("--")
+            .arg(&script)
+            .run()
+            .assert_code(127);
+    }
+}
+
+#[test]
+fn a_command_that_is_not_executable_exits_126() {
+    let dir = TempDir::new("not-executable");
+    let no_x_bit = dir.write("no-x-bit", "#!/bin/sh\necho hi\n", 0o644);
+    let no_shebang = dir.write("no-shebang", "echo this must not run\n", 0o755);
+    let directory = dir.join("a-directory");
+    std::fs::create_dir(&directory).unwrap();
+    for mode in Mode::ALL {
+        for command in [&no_x_bit, &no_shebang, &directory] {
+            let run = Init::new(mode).arg("--").arg(command).run();
+            run.assert_code(126);
+            if run.stdout.contains("must not run") {
+                run.fail("init ran a text file without #! through a shell");
+            }
+            let name = command.file_name().unwrap().to_str().unwrap();
+            if !run.stderr.contains(name) {
+                run.fail(&format!("stderr should name the command {name:?}"));
+            }
+        }
+    }
+}
+
+#[test]
+fn remap_exit_turns_a_sigterm_death_into_success() {
+    for mode in Mode::ALL {
+        for (remap, expected) in [(None, 143), (Some("143"), 0), (Some("1"), 143)] {
+            let mut init = Init::new(mode);
+            if let Some(code) = remap {
+                init = init.args(["-e", code]);
+            }
+            let run = init
+                .arg("--")
+                .args(py("signals.py", &["--die-on", "TERM"]))
+                .spawn();
+            run.wait_ready("");
+            run.signal(libc::SIGTERM);
+            run.wait().assert_code(expected);
+        }
+    }
+}
+
+#[test]
+fn remap_exit_turns_a_listed_code_into_zero_and_leaves_others() {
+    for mode in Mode::ALL {
+        for (flags, script, expected) in [
+            (&["-e", "3"][..], "exit 3", 0),
+            (&["-e", "4"][..], "exit 3", 3),
+            (&["-e", "1", "-e", "3"][..], "exit 3", 0),
+            (&["-e", "1", "-e", "3"][..], "exit 1", 0),
+            (&["--remap-exit", "3"][..], "exit 3", 0),
+            (&["-e", "3"][..], "exit 0", 0),
+        ] {
+            Init::new(mode)
+                .args(flags)
+                .args(["--", "sh", "-c", script])
+                .run()
+                .assert_code(expected);
+        }
+    }
+}
+
+#[test]
+fn init_remap_exit_is_a_comma_list() {
+    for mode in Mode::ALL {
+        for (script, expected) in [("exit 3", 0), ("exit 143", 0), ("exit 4", 4)] {
+            Init::new(mode)
+                .env("INIT_REMAP_EXIT", "3,143")
+                .args(["--", "sh", "-c", script])
+                .run()
+                .assert_code(expected);
+        }
+    }
+}
+
+#[test]
+fn a_remap_exit_flag_replaces_the_init_remap_exit_list() {
+    for mode in Mode::ALL {
+        // -e 4 is given, so INIT_REMAP_EXIT=3 is not read: 3 stays 3.
+        Init::new(mode)
+            .env("INIT_REMAP_EXIT", "3")
+            .args(["-e", "4", "--", "sh", "-c", "exit 3"])
+            .run()
+            .assert_code(3);
+        // ... and not even parsed.
+        Init::new(mode)
+            .env("INIT_REMAP_EXIT", "not,a,list")
+            .args(["-e", "4", "--", "sh", "-c", "exit 4"])
+            .run()
+            .assert_code(0);
+    }
+}
+
+#[test]
+fn the_double_dash_is_optional() {
+    for mode in Mode::ALL {
+        let run = Init::new(mode).args(["echo", "hi"]).run();
+        run.assert_code(0).assert_quiet();
+        if run.stdout != "hi\n" {
+            run.fail("expected `hi` on stdout");
+        }
+        Init::new(mode)
+            .args(["sh", "-c", "exit 3"])
+            .run()
+            .assert_code(3);
+    }
+}
+
+#[test]
+fn words_after_the_command_belong_to_the_command() {
+    for mode in Mode::ALL {
+        for args in [
+            &["printf", "%s,", "-t", "5", "--bogus", "-v", "--", "-e"][..],
+            &[
+                "--", "printf", "%s,", "-t", "5", "--bogus", "-v", "--", "-e",
+            ][..],
+        ] {
+            let run = Init::new(mode).args(args).run();
+            run.assert_code(0);
+            if run.stdout != "-t,5,--bogus,-v,--,-e," {
+                run.fail("the command's own options must reach it untouched");
+            }
+        }
+    }
+}
+
+#[test]
+fn ls_dash_l_after_the_double_dash_gets_its_dash_l() {
+    let dir = TempDir::new("ls");
+    dir.write("some-file", "x", 0o640);
+    for mode in Mode::ALL {
+        let run = Init::new(mode)
+            .args(["--", "ls", "-l"])
+            .arg(dir.path())
+            .run();
+        run.assert_code(0);
+        // Long format: permissions, then the name.
+        if !run
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("-rw-r-----") && l.ends_with("some-file"))
+        {
+            run.fail("expected `ls -l` long format");
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Reaping: orphans are adopted by init (as PID 1, or as a child subreaper) and
+//! reaped as soon as they exit; no zombie is left; `-w` warns for each one.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Init, Mode, Running, py};
+use libc::SIGTERM;
+
+/// `init FLAGS -- orphans.py ARGS`, waited until the fixture made its orphans.
+fn orphans(init: Init, args: &[&str]) -> Running {
+    let run = init.arg("--").args(py("orphans.py", args)).spawn();
+    run.wait_for_line("`orphans: N`", Duration::from_secs(90), |l| {
+        l.starts_with("orphans: ")
+    });
+    run.wait_ready("");
+    run
+}
+
+#[test]
+fn two_thousand_orphans_are_reaped_and_no_zombie_is_left() {
+    for mode in Mode::ALL {
+        let run = orphans(Init::new(mode), &["--count", "2000"]);
+        let clean = common::poll_until(Duration::from_secs(10), || {
+            run.zombies_below_init().is_empty()
+        });
+        if !clean {
+            let zombies = run.zombies_below_init();
+            run.fail(&format!(
+                "{} zombies are still below init 10 s after the orphans exited, e.g. {:?}",
+                zombies.len(),
+                zombies.first()
+            ));
+        }
+        run.signal(SIGTERM);
+        run.wait().assert_code(0).assert_quiet();
+    }
+}
+
+#[test]
+fn an_orphan_is_adopted_by_init() {
+    // As PID 1 by the kernel's rule; otherwise because init is a child subreaper.
+    for mode in Mode::ALL {
+        let run = orphans(Init::new(mode), &["--daemons", "1"]);
+        let line = run.wait_for_line("`daemon (pid: N)`", common::TIMEOUT, |l| {
+            l.starts_with("daemon (pid: ")
+        });
+        let ns_pid: i32 = line["daemon (pid: ".len()..line.len() - 1].parse().unwrap();
+        let daemon = run.host_pid(ns_pid);
+        let parent = common::proc_info(daemon).map(|p| p.ppid);
+        if parent != Some(run.init_pid()) {
+            run.fail(&format!(
+                "the orphan's parent is {parent:?}, not init ({})",
+                run.init_pid()
+            ));
+        }
+        run.signal(SIGTERM);
+        // The orphan (`sleep`) obeys the shutdown's TERM: no grace period needed.
+        let done = run.wait();
+        done.assert_code(0).assert_quiet();
+        if done.elapsed >= Duration::from_secs(8) {
+            done.fail("init waited for the grace period although the orphan obeyed TERM");
+        }
+    }
+}
+
+#[test]
+fn warn_on_reap_logs_a_warning_for_each_orphan() {
+    for mode in Mode::ALL {
+        for init in [
+            Init::new(mode).arg("-w"),
+            Init::new(mode).arg("--warn-on-reap"),
+            Init::new(mode).env("INIT_WARN_ON_REAP", "1"),
+        ] {
+            let run = orphans(init, &["--count", "3"]);
+            let reaped = common::poll_until(Duration::from_secs(10), || {
+                run.zombies_below_init().is_empty()
+            });
+            if !reaped {
+                run.fail("the 3 orphans were not reaped");
+            }
+            run.signal(SIGTERM);
+            let done = run.wait();
+            done.assert_code(0);
+            let warnings = done
+                .stderr_lines()
+                .into_iter()
+                .filter(|l| l.to_uppercase().contains("WARN"))
+                .count();
+            if warnings < 3 {
+                done.fail(&format!(
+                    "expected a warning per orphan (3), got {warnings}"
+                ));
+            }
+        }
+    }
+}
+
+#[test]
+fn without_warn_on_reap_reaping_orphans_is_silent() {
+    for mode in Mode::ALL {
+        let run = orphans(Init::new(mode), &["--count", "3"]);
+        run.signal(SIGTERM);
+        run.wait().assert_code(0).assert_quiet();
+    }
+}

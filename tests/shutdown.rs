@@ -1,0 +1,361 @@
+//! Shutdown: the grace period ends in SIGKILL (exit 137), `--pre-stop-delay` holds
+//! the first SIGTERM, and init stops every leftover process before it exits.
+
+mod common;
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::{Init, Mode, Running, py};
+use libc::{SIGINT, SIGKILL, SIGSTOP, SIGTERM, SIGUSR1, SIGUSR2};
+
+/// Waits for the run to end and returns it with the time since `since`.
+fn finish(run: Running, since: Instant) -> (common::Finished, Duration) {
+    let done = run.wait();
+    (done, since.elapsed())
+}
+
+fn assert_between(done: &common::Finished, what: &str, took: Duration, min: f64, max: f64) {
+    let secs = took.as_secs_f64();
+    if secs < min || secs >= max {
+        done.fail(&format!(
+            "{what} took {secs:.2} s, expected at least {min} s and less than {max} s"
+        ));
+    }
+}
+
+/// `init FLAGS -- signals.py ARGS`, waited until ready.
+fn recorder(init: Init, recorder_args: &[&str]) -> Running {
+    let run = init.arg("--").args(py("signals.py", recorder_args)).spawn();
+    run.wait_ready("");
+    run
+}
+
+#[test]
+fn a_term_ignoring_child_is_killed_when_the_grace_period_ends() {
+    for mode in Mode::ALL {
+        let run = recorder(Init::new(mode).args(["-t", "1s"]), &["--exit-on", ""]);
+        let sent = Instant::now();
+        run.signal(SIGTERM);
+        run.wait_for_signal("", SIGTERM);
+        let (done, took) = finish(run, sent);
+        done.assert_code(128 + SIGKILL);
+        assert_between(&done, "a 1 s grace period", took, 0.9, 5.0);
+    }
+}
+
+#[test]
+fn a_zero_grace_period_kills_at_once() {
+    for mode in Mode::ALL {
+        let run = recorder(Init::new(mode).args(["-t", "0"]), &["--exit-on", ""]);
+        let sent = Instant::now();
+        run.signal(SIGTERM);
+        let (done, took) = finish(run, sent);
+        done.assert_code(137);
+        assert_between(&done, "a zero grace period", took, 0.0, 3.0);
+    }
+}
+
+#[test]
+fn the_default_grace_period_is_longer_than_a_few_seconds() {
+    // Default 10 s: after 3 s a TERM-ignoring child must still be alive.
+    let mut run = recorder(Init::new(Mode::Subreaper), &["--exit-on", ""]);
+    run.signal(SIGTERM);
+    run.wait_for_signal("", SIGTERM);
+    thread::sleep(Duration::from_secs(3));
+    if run.try_status().is_some() {
+        run.fail("init ended within 3 s although the default grace period is 10 s");
+    }
+}
+
+#[test]
+fn a_child_that_exits_leaves_its_leftovers_to_be_stopped_first() {
+    // The child exits 5 on USR1, leaving `sleep 1000` and a TERM-ignoring grandchild.
+    // init must TERM both, reap the sleep at once, SIGKILL the grandchild when the
+    // 3 s grace period ends, and only then exit 5.
+    for mode in Mode::ALL {
+        let mut grandchild = py("signals.py", &["--tag", "grandchild", "--exit-on", ""]);
+        let python = grandchild.remove(0);
+        // The subshell exits at once, so the sleep is an orphan init adopts.
+        let script = r#"(sleep 1000 & echo "sleeper (pid: $!)"); exec "$@""#;
+        let mut child = py(
+            "signals.py",
+            &["--exit-on", "USR1", "--exit-code", "5", "--"],
+        );
+        child.extend(["sh".into(), "-c".into(), script.into(), "sh".into(), python]);
+        child.extend(grandchild);
+        let mut run = Init::new(mode).args(["-t", "3s", "--"]).args(child).spawn();
+        run.wait_ready("");
+        let line = run.wait_for_line("the sleeper's pid", common::TIMEOUT, |l| {
+            l.starts_with("sleeper (pid: ")
+        });
+        let sleeper_ns: i32 = line["sleeper (pid: ".len()..line.len() - 1]
+            .parse()
+            .unwrap();
+        let sleeper = run.host_pid(sleeper_ns);
+        let grandchild_ns = run.wait_ready("grandchild");
+        let grandchild = run.host_pid(grandchild_ns);
+        let sleeper_start = common::proc_info(sleeper).unwrap().start_time;
+        let grandchild_start = common::proc_info(grandchild).unwrap().start_time;
+        run.watch_pid(sleeper);
+        run.watch_pid(grandchild);
+
+        let sent = Instant::now();
+        run.signal(SIGUSR1);
+        run.wait_for_signal("grandchild", SIGTERM);
+        // The sleep dies of that TERM and is reaped while init still waits for the
+        // grandchild.
+        let reaped = common::poll_until(Duration::from_secs(2), || {
+            !common::still_exists(sleeper, sleeper_start)
+        });
+        if !reaped {
+            run.fail("the leftover `sleep 1000` was not stopped and reaped within 2 s");
+        }
+        if run.try_status().is_some() {
+            run.fail("init exited before the grace period for the grandchild ended");
+        }
+        let (done, took) = finish(run, sent);
+        done.assert_code(5);
+        assert_between(&done, "stopping a TERM-ignoring grandchild", took, 2.9, 8.0);
+        if common::still_exists(grandchild, grandchild_start) {
+            done.fail("the TERM-ignoring grandchild outlived init");
+        }
+    }
+}
+
+#[test]
+fn init_exits_promptly_once_its_leftovers_obey_sigterm() {
+    for mode in Mode::ALL {
+        let run = Init::new(mode)
+            .args([
+                "--",
+                "sh",
+                "-c",
+                r#"sleep 1000 & echo "sleeper (pid: $!)"; exit 4"#,
+            ])
+            .spawn();
+        let line = run.wait_for_line("the sleeper's pid", common::TIMEOUT, |l| {
+            l.starts_with("sleeper (pid: ")
+        });
+        let sleeper: i32 = line["sleeper (pid: ".len()..line.len() - 1]
+            .parse()
+            .unwrap();
+        let done = run.wait();
+        done.assert_code(4).assert_quiet();
+        // Default grace period is 10 s; a sleep obeys TERM at once.
+        if done.elapsed >= Duration::from_secs(5) {
+            done.fail("init waited for the grace period although the leftover obeyed TERM");
+        }
+        if mode == Mode::Subreaper && common::proc_info(sleeper).is_some_and(|p| p.comm == "sleep")
+        {
+            done.fail("the leftover `sleep 1000` outlived init");
+        }
+    }
+}
+
+#[test]
+fn pre_stop_delay_holds_the_first_sigterm() {
+    for mode in Mode::ALL {
+        let run = recorder(
+            Init::new(mode).args(["--pre-stop-delay", "1s", "-t", "5s"]),
+            &[],
+        );
+        let sent = Instant::now();
+        run.signal(SIGTERM);
+        run.wait_for_signal("", SIGTERM);
+        let arrived = sent.elapsed();
+        let done = run.wait();
+        done.assert_code(0);
+        assert_between(
+            &done,
+            "SIGTERM behind a 1 s pre-stop delay",
+            arrived,
+            0.9,
+            5.0,
+        );
+    }
+}
+
+#[test]
+fn other_signals_pass_during_the_pre_stop_delay() {
+    let run = recorder(
+        Init::new(Mode::Subreaper).args(["--pre-stop-delay", "10s"]),
+        &[],
+    );
+    run.signal(SIGTERM);
+    run.signal(SIGUSR1);
+    run.wait_for_signal("", SIGUSR1);
+    if run.signals_seen("").contains(&SIGTERM) {
+        run.fail("the first SIGTERM should be held by the pre-stop delay");
+    }
+    run.signal(SIGTERM);
+    run.wait().assert_code(0);
+}
+
+#[test]
+fn a_second_sigterm_ends_the_pre_stop_delay_at_once() {
+    for mode in Mode::ALL {
+        let run = recorder(Init::new(mode).args(["--pre-stop-delay", "10s"]), &[]);
+        run.signal(SIGTERM);
+        thread::sleep(Duration::from_millis(300));
+        if run.signals_seen("").contains(&SIGTERM) {
+            run.fail("the first SIGTERM should be held by the pre-stop delay");
+        }
+        let second = Instant::now();
+        run.signal(SIGTERM);
+        run.wait_for_signal("", SIGTERM);
+        let arrived = second.elapsed();
+        let done = run.wait();
+        done.assert_code(0);
+        assert_between(&done, "SIGTERM after the second one", arrived, 0.0, 3.0);
+    }
+}
+
+#[test]
+fn sigint_ends_the_pre_stop_delay_at_once() {
+    for mode in Mode::ALL {
+        let run = recorder(
+            Init::new(mode).args(["--pre-stop-delay", "10s"]),
+            &["--exit-on", "USR2"],
+        );
+        run.signal(SIGTERM);
+        thread::sleep(Duration::from_millis(300));
+        let int = Instant::now();
+        run.signal(SIGINT);
+        run.wait_for_signal("", SIGTERM);
+        let arrived = int.elapsed();
+        // The INT itself is forwarded too (before or after the held TERM).
+        run.wait_for_signal("", SIGINT);
+        run.signal(SIGUSR2);
+        let done = run.wait();
+        done.assert_code(0);
+        assert_between(&done, "the held SIGTERM after an INT", arrived, 0.0, 3.0);
+    }
+}
+
+#[test]
+fn the_grace_period_starts_when_the_held_sigterm_is_forwarded() {
+    let run = recorder(
+        Init::new(Mode::Subreaper).args(["--pre-stop-delay", "1s", "-t", "1s"]),
+        &["--exit-on", ""],
+    );
+    let sent = Instant::now();
+    run.signal(SIGTERM);
+    let (done, took) = finish(run, sent);
+    done.assert_code(137);
+    assert_between(
+        &done,
+        "a 1 s pre-stop delay plus a 1 s grace period",
+        took,
+        1.9,
+        8.0,
+    );
+}
+
+#[test]
+fn init_pre_stop_delay_and_grace_period_come_from_the_environment() {
+    for mode in Mode::ALL {
+        let run = recorder(
+            Init::new(mode)
+                .env("INIT_PRE_STOP_DELAY", "1s")
+                .env("INIT_GRACE_PERIOD", "1500ms"),
+            &["--exit-on", ""],
+        );
+        let sent = Instant::now();
+        run.signal(SIGTERM);
+        run.wait_for_signal("", SIGTERM);
+        let arrived = sent.elapsed();
+        let (done, took) = finish(run, sent);
+        done.assert_code(137);
+        assert_between(&done, "INIT_PRE_STOP_DELAY=1s", arrived, 0.9, 5.0);
+        assert_between(
+            &done,
+            "1 s delay plus INIT_GRACE_PERIOD=1500ms",
+            took,
+            2.4,
+            8.0,
+        );
+    }
+}
+
+#[test]
+fn a_grace_period_flag_means_a_bogus_variable_is_not_read() {
+    for mode in Mode::ALL {
+        let run = recorder(
+            Init::new(mode)
+                .env("INIT_GRACE_PERIOD", "bogus")
+                .args(["-t", "1s"]),
+            &["--exit-on", ""],
+        );
+        let sent = Instant::now();
+        run.signal(SIGTERM);
+        let (done, took) = finish(run, sent);
+        done.assert_code(137);
+        assert_between(&done, "-t 1s", took, 0.9, 5.0);
+    }
+}
+
+#[test]
+fn a_stopped_leftover_is_continued_so_it_can_obey_sigterm() {
+    // The grandchild handles TERM but is stopped: only the SIGCONT that follows
+    // init's SIGTERM lets it act before the (8 s) grace period ends.
+    for mode in Mode::ALL {
+        let mut child = py("signals.py", &["--"]);
+        child.extend(py("signals.py", &["--tag", "grandchild"]));
+        let run = Init::new(mode).args(["-t", "8s", "--"]).args(child).spawn();
+        run.wait_ready("");
+        let grandchild = run.host_pid(run.wait_ready("grandchild"));
+        run.signal_pid(grandchild, SIGSTOP);
+        let stopped = common::poll_until(common::TIMEOUT, || {
+            common::proc_info(grandchild).is_some_and(|p| p.state == 'T')
+        });
+        if !stopped {
+            run.fail("could not stop the grandchild");
+        }
+        let sent = Instant::now();
+        run.signal(SIGTERM);
+        let (done, took) = finish(run, sent);
+        done.assert_code(0);
+        // It recorded TERM, so it ran again (it takes TERM before the pending CONT).
+        if !done.signals_seen("grandchild").contains(&SIGTERM) {
+            done.fail("the stopped grandchild should be continued and act on SIGTERM");
+        }
+        assert_between(&done, "stopping a stopped leftover", took, 0.0, 6.0);
+    }
+}
+
+#[test]
+fn init_does_not_wake_up_while_idle() {
+    // No timers, no polling: while nothing happens, none of init's threads is
+    // scheduled at all.
+    fn switches(pid: i32) -> u64 {
+        let mut total = 0;
+        let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("init's tasks");
+        for task in tasks.flatten() {
+            let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+            total += status
+                .lines()
+                .filter(|l| l.contains("ctxt_switches:"))
+                .filter_map(|l| l.split_whitespace().last()?.parse::<u64>().ok())
+                .sum::<u64>();
+        }
+        total
+    }
+    for mode in Mode::ALL {
+        let run = recorder(Init::new(mode).args(["-t", "1s"]), &[]);
+        let init = run.init_pid();
+        // Let start-up settle, then watch two idle seconds.
+        thread::sleep(Duration::from_millis(500));
+        let before = switches(init);
+        thread::sleep(Duration::from_secs(2));
+        let after = switches(init);
+        if after > before + 1 {
+            run.fail(&format!(
+                "init was scheduled {} times in 2 idle seconds",
+                after - before
+            ));
+        }
+        run.signal(SIGTERM);
+        run.wait().assert_code(0);
+    }
+}
