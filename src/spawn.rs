@@ -105,6 +105,24 @@ fn errno() -> i32 {
         .unwrap_or(libc::EINVAL)
 }
 
+/// Tries each candidate path as `execvp` would; returns the errno to report (only
+/// returns if every exec failed): EACCES if any candidate was denied and none ran.
+fn exec_first(paths: &[CString], argv: &[*const libc::c_char]) -> i32 {
+    let mut denied = false;
+    for path in paths {
+        // SAFETY: `path` is NUL-terminated, `argv` is a NULL-terminated array of
+        // pointers to NUL-terminated strings that outlive this call, and `environ`
+        // is the process environment, unchanged since start.
+        unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), environ) };
+        match errno() {
+            libc::EACCES => denied = true,
+            libc::ENOENT | libc::ENOTDIR => {}
+            e => return e,
+        }
+    }
+    if denied { libc::EACCES } else { libc::ENOENT }
+}
+
 /// Runs in the forked child: async-signal-safe only (no allocation, no locks, no logs).
 fn exec_child(
     paths: &[CString],
@@ -120,31 +138,10 @@ fn exec_child(
         // SAFETY: tcsetpgrp/getpgrp have no memory-safety preconditions.
         unsafe { libc::tcsetpgrp(libc::STDIN_FILENO, libc::getpgrp()) };
     }
-    let mut err = if signals::restore_in_child(inherited).is_err() {
-        errno()
-    } else {
-        libc::ENOENT
+    let err = match signals::restore_in_child(inherited) {
+        Ok(()) => exec_first(paths, argv),
+        Err(e) => e.raw_os_error().unwrap_or(libc::EINVAL),
     };
-    if err == libc::ENOENT {
-        let mut denied = false;
-        for path in paths {
-            // SAFETY: `path` is NUL-terminated, `argv` is a NULL-terminated array of
-            // pointers to NUL-terminated strings that outlive this call, and `environ`
-            // is the process environment, unchanged since start.
-            unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), environ) };
-            match errno() {
-                libc::EACCES => denied = true,
-                libc::ENOENT | libc::ENOTDIR => {}
-                e => {
-                    err = e;
-                    break;
-                }
-            }
-        }
-        if denied && err == libc::ENOENT {
-            err = libc::EACCES;
-        }
-    }
     let bytes = err.to_ne_bytes();
     // SAFETY: writes 4 bytes from a live local to the report pipe; _exit never returns.
     unsafe {
