@@ -286,10 +286,6 @@ def activity(pid):
     return ctx, cpu
 
 
-def cpu_ns(pid):
-    return activity(pid)[1]
-
-
 def sig_ignored(pid, sig):
     return int(status_fields(pid)["SigIgn"], 16) & (1 << (sig - 1)) != 0
 

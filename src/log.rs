@@ -115,6 +115,12 @@ impl Visit for Fields<'_> {
     fn record_bool(&mut self, field: &Field, value: bool) {
         self.number(field, value);
     }
+
+    /// init logs no floats; the default would format through `Debug`, which links ~16 KB
+    /// of float formatting into the binary. Whole units are enough should one appear.
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.number(field, value as i64);
+    }
 }
 
 impl Fields<'_> {
