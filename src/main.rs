@@ -39,6 +39,8 @@ use crate::exit_code::{FAILURE, USAGE};
 
 /// The C entry point: collects argv and exits with `run`'s code.
 #[cfg(not(test))]
+// SAFETY: `main` is the one symbol of that name in the binary (no_main), with the C
+// signature the C runtime calls.
 #[unsafe(no_mangle)]
 extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc::c_int {
     use std::ffi::CStr;

@@ -15,6 +15,8 @@ use nix::unistd::{ForkResult, Pid, fork, pipe2, setpgid};
 use crate::exit_code::{NOT_EXECUTABLE, NOT_FOUND};
 use crate::signals::{self, Inherited};
 
+// SAFETY: `environ` is the C runtime's environment array; init never modifies the
+// environment, so the pointer stays valid and is only read (in the forked child).
 unsafe extern "C" {
     static environ: *const *const libc::c_char;
 }
