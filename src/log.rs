@@ -42,24 +42,34 @@ pub fn init(verbosity: u8, format: LogFormat) {
 /// further write would only raise another SIGPIPE (which the loop would log again).
 static STDERR_BROKEN: AtomicBool = AtomicBool::new(false);
 
-/// Writes `line` to fd 2, retrying on EINTR and short writes, ignoring every error.
+/// Writes all of `bytes` to `fd`, retrying on EINTR and short writes.
+pub fn write_all(fd: libc::c_int, bytes: &[u8]) -> std::io::Result<()> {
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        // SAFETY: the pointer and length describe the live `rest` slice.
+        let n = unsafe { libc::write(fd, rest.as_ptr().cast(), rest.len()) };
+        match usize::try_from(n) {
+            Ok(n) if n > 0 => rest = rest.get(n..).unwrap_or_default(),
+            Ok(_) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Err(_) => {
+                let err = std::io::Error::last_os_error();
+                if err.raw_os_error() != Some(libc::EINTR) {
+                    return Err(err);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes `line` to fd 2, ignoring every error.
 pub fn write_stderr(line: &[u8]) {
     if STDERR_BROKEN.load(Ordering::Relaxed) {
         return;
     }
-    let mut rest = line;
-    while !rest.is_empty() {
-        // SAFETY: the pointer and length describe the live `rest` slice.
-        let n = unsafe { libc::write(libc::STDERR_FILENO, rest.as_ptr().cast(), rest.len()) };
-        if n > 0 {
-            rest = rest.get(n as usize..).unwrap_or_default();
-        } else {
-            match std::io::Error::last_os_error().raw_os_error() {
-                Some(libc::EINTR) if n < 0 => continue,
-                Some(libc::EPIPE) if n < 0 => STDERR_BROKEN.store(true, Ordering::Relaxed),
-                _ => {}
-            }
-            return;
+    if let Err(e) = write_all(libc::STDERR_FILENO, line) {
+        if e.raw_os_error() == Some(libc::EPIPE) {
+            STDERR_BROKEN.store(true, Ordering::Relaxed);
         }
     }
 }

@@ -118,14 +118,6 @@ fn usage_error(message: &str) -> i32 {
 /// Prints `text` for --help and --version; exit 0 even if stdout is closed or broken.
 fn print_stdout(text: &str) -> i32 {
     signals::ignore(libc::SIGPIPE);
-    let mut rest = text.as_bytes();
-    while !rest.is_empty() {
-        // SAFETY: the pointer and length describe the live `rest` slice.
-        let n = unsafe { libc::write(libc::STDOUT_FILENO, rest.as_ptr().cast(), rest.len()) };
-        match usize::try_from(n) {
-            Ok(n) if n > 0 => rest = rest.get(n..).unwrap_or_default(),
-            _ => break,
-        }
-    }
+    let _ = log::write_all(libc::STDOUT_FILENO, text.as_bytes());
     0
 }

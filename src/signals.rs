@@ -272,9 +272,6 @@ const NAMES: [(&str, i32); 34] = [
     ("SYS", libc::SIGSYS),
 ];
 
-/// Lowest real-time signal as the kernel numbers it (the C library reserves some above 32).
-const KERNEL_SIGRTMIN: i32 = 32;
-
 /// Parses `TERM`, `SIGTERM`, `term`, `15`, `RTMIN+3`, `SIGRTMAX-1`.
 pub fn parse(s: &str) -> Option<i32> {
     let t = s.trim();
@@ -320,9 +317,7 @@ pub fn name(sig: i32) -> String {
     if (rtmin..=SIGMAX).contains(&sig) {
         return format!("SIGRTMIN+{}", sig - rtmin);
     }
-    if (KERNEL_SIGRTMIN..rtmin).contains(&sig) {
-        return format!("signal {sig}");
-    }
+    // The C library's reserved signals (32..SIGRTMIN) have no name.
     format!("signal {sig}")
 }
 
