@@ -37,13 +37,31 @@ pub struct Inherited {
     pub ignored: SigSet,
 }
 
-/// Kernel `struct sigaction` layout for x86_64 and aarch64 (both define SA_RESTORER).
+/// Kernel `struct sigaction` of the architectures that define SA_RESTORER (x86_64,
+/// aarch64, i386, arm, powerpc64): three `unsigned long`s, then the mask. The mask is the
+/// kernel's `unsigned long sig[64 / BITS]`, so on 32-bit targets it sits at offset 12 with
+/// 4-byte alignment (a `u64` field could be padded to offset 16 where `u64` is 8-aligned).
+/// riscv64 has no `sa_restorer`; other architectures (mips: flags first and 128 signals)
+/// are refused at compile time until their layout is checked.
+#[cfg(not(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "x86",
+    target_arch = "arm",
+    target_arch = "powerpc64",
+    target_arch = "riscv64"
+)))]
+compile_error!(
+    "check the kernel's struct sigaction and _NSIG for this architecture (src/signals.rs)"
+);
+
 #[repr(C)]
 struct KernelSigaction {
     handler: libc::c_ulong,
     flags: libc::c_ulong,
+    #[cfg(not(target_arch = "riscv64"))]
     restorer: libc::c_ulong,
-    mask: u64,
+    mask: [libc::c_ulong; KSIGSET_SIZE / std::mem::size_of::<libc::c_ulong>()],
 }
 
 const KSIGSET_SIZE: libc::size_t = 8;
@@ -75,8 +93,9 @@ fn sigaction_raw(sig: i32, set: Option<libc::sighandler_t>) -> io::Result<libc::
     let new = set.map(|handler| KernelSigaction {
         handler: handler as libc::c_ulong,
         flags: 0,
+        #[cfg(not(target_arch = "riscv64"))]
         restorer: 0,
-        mask: 0,
+        mask: [0; KSIGSET_SIZE / std::mem::size_of::<libc::c_ulong>()],
     });
     let new_ptr = new
         .as_ref()
@@ -84,8 +103,9 @@ fn sigaction_raw(sig: i32, set: Option<libc::sighandler_t>) -> io::Result<libc::
     let mut old = KernelSigaction {
         handler: 0,
         flags: 0,
+        #[cfg(not(target_arch = "riscv64"))]
         restorer: 0,
-        mask: 0,
+        mask: [0; KSIGSET_SIZE / std::mem::size_of::<libc::c_ulong>()],
     };
     // SAFETY: rt_sigaction reads a kernel sigaction from `new_ptr` (null or a live local)
     // and writes one to `old`, a live local of the kernel's layout. Only SIG_IGN and
@@ -428,5 +448,86 @@ mod tests {
         assert!(own_pipe.is_self_inflicted(own));
         assert!(kernel.is_self_inflicted(own));
         assert!(!from_outside_ns.is_self_inflicted(own));
+    }
+
+    const ULONG: usize = std::mem::size_of::<libc::c_ulong>();
+
+    #[test]
+    fn kernel_sigaction_has_the_kernels_layout() {
+        // handler, flags, restorer, then the 8-byte mask with the alignment of a long.
+        assert_eq!(std::mem::offset_of!(KernelSigaction, mask), 3 * ULONG);
+        assert_eq!(std::mem::size_of::<KernelSigaction>(), 3 * ULONG + 8);
+        #[cfg(target_arch = "x86")]
+        {
+            // i386's struct sigaction: mask at 12, 20 bytes (no padding before the mask).
+            assert_eq!(std::mem::offset_of!(KernelSigaction, mask), 12);
+            assert_eq!(std::mem::size_of::<KernelSigaction>(), 20);
+        }
+    }
+
+    #[test]
+    fn rt_sigaction_round_trips_flags_and_both_mask_words() {
+        // Signal 40 (a real-time signal no test and no C library uses), set to SIG_IGN with
+        // a mask that has bits in both 32-bit words; read back through the struct and as
+        // raw bytes, so a field at the wrong offset shows.
+        let sig = 40;
+        let mask: u64 = (1 << 1) | (1 << 35) | (1 << 62);
+        let mut words = [0 as libc::c_ulong; KSIGSET_SIZE / ULONG];
+        for (i, w) in words.iter_mut().enumerate() {
+            *w = (mask >> (i * ULONG * 8)) as libc::c_ulong;
+        }
+        let new = KernelSigaction {
+            handler: libc::SIG_IGN as libc::c_ulong,
+            flags: libc::SA_RESTART as libc::c_ulong,
+            #[cfg(not(target_arch = "riscv64"))]
+            restorer: 0,
+            mask: words,
+        };
+        let mut old = [0u8; 64];
+        // SAFETY: `new` is a live KernelSigaction; `old` has room for the kernel's struct
+        // (at most 32 bytes) and more.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                sig,
+                &new as *const KernelSigaction,
+                std::ptr::null_mut::<u8>(),
+                KSIGSET_SIZE,
+            )
+        };
+        assert_eq!(rc, 0, "{}", io::Error::last_os_error());
+        // SAFETY: as above; the new action is null (read only).
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                sig,
+                std::ptr::null::<KernelSigaction>(),
+                old.as_mut_ptr(),
+                KSIGSET_SIZE,
+            )
+        };
+        assert_eq!(rc, 0, "{}", io::Error::last_os_error());
+        // The kernel's offsets, not the struct's: handler, flags, restorer (0), mask.
+        let mask_at = if cfg!(target_arch = "riscv64") { 2 } else { 3 } * ULONG;
+        if !cfg!(target_arch = "riscv64") {
+            assert_eq!(
+                old[2 * ULONG..3 * ULONG],
+                [0; ULONG],
+                "restorer: {old:02x?}"
+            );
+        }
+        let got = u64::from_ne_bytes(old[mask_at..mask_at + 8].try_into().unwrap());
+        assert_eq!(got, mask, "mask at offset {mask_at}: {old:02x?}");
+        let mut flags = [0u8; ULONG];
+        flags.copy_from_slice(&old[ULONG..2 * ULONG]);
+        assert_eq!(
+            libc::c_ulong::from_ne_bytes(flags),
+            libc::SA_RESTART as libc::c_ulong
+        );
+        assert_eq!(
+            sigaction_raw(sig, Some(libc::SIG_DFL)).unwrap(),
+            libc::SIG_IGN
+        );
+        assert_eq!(sigaction_raw(sig, None).unwrap(), libc::SIG_DFL);
     }
 }
