@@ -143,7 +143,7 @@ def image(argv):
             {
                 "mediaType": INDEX,
                 **blob(canonical(index)),
-                "annotations": {"org.opencontainers.image.ref.name": version},
+                "annotations": {"org.opencontainers.image.ref.name": "init:" + version},
             }
         ],
     }
