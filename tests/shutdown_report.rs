@@ -68,7 +68,7 @@ fn many_processes_are_named_up_to_a_few_and_counted() {
     let done = run.wait();
     done.assert_code(137);
     let line = kill_line(&done);
-    if !line.contains("21 processes: ") || !line.ends_with(" and 13 more") {
+    if !line.contains("21 processes: ") || !line.contains(" and 13 more") {
         done.fail("21 processes: 8 named, then `and 13 more`");
     }
     if line.matches(" (sleep)").count() + line.matches(" (sh)").count() != 8 {
