@@ -303,17 +303,6 @@ def _pdeathsig():
     LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-def _preexec(cgroup_procs):
-    if not cgroup_procs:
-        return _pdeathsig
-
-    def run():
-        _pdeathsig()
-        with open(cgroup_procs, "w") as f:  # moves this process (then unshare) there
-            f.write(str(os.getpid()))
-    return run
-
-
 class CpuCgroup:
     """A cgroup of the bench's own under the `cpu` controller, as a container runtime gives
     each container: the bench moves itself in (its children follow) and, on close, moves
@@ -322,7 +311,7 @@ class CpuCgroup:
     failure `path` is None and `why` says why."""
 
     def __init__(self):
-        self.path, self.why, self.home, self.root_procs, self.kind = None, None, None, None, None
+        self.path, self.why, self.home, self.kind = None, None, None, None
         try:
             self._make()
         except OSError as e:
@@ -350,7 +339,7 @@ class CpuCgroup:
             self.why = "this process's cpu cgroup is not in /proc/self/cgroup"
             return
         self.home = os.path.join(mnt, cur[0].lstrip("/"))
-        self.root_procs = os.path.join(mnt, "cgroup.procs")
+        self.home_rel = cur[0]
         path = os.path.join(self.home, "init-bench.%d" % os.getpid())
         os.mkdir(path)
         self.path = path
@@ -362,13 +351,17 @@ class CpuCgroup:
             f.write(str(os.getpid()))
         self.rel = path[len(mnt):]
 
+    def enter(self, path):
+        """Moves the bench (and so the sessions it starts next) into the cgroup `path`."""
+        with open(os.path.join(path, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+
     def _remove(self):
         if not self.path:
             return
         if self.home:
             try:
-                with open(os.path.join(self.home, "cgroup.procs"), "w") as f:
-                    f.write(str(os.getpid()))
+                self.enter(self.home)
             except OSError:
                 pass
         deadline = time.monotonic() + 10
@@ -414,8 +407,7 @@ class Lines:
 
 
 class Session:
-    def __init__(self, init, child, stdin=False, stdout=False, grace=False, out_file=None,
-                 cgroup_procs=None):
+    def __init__(self, init, child, stdin=False, stdout=False, grace=False, out_file=None):
         self.init = init
         self.child_argv = list(child)
         self.err = tempfile.TemporaryFile()
@@ -424,7 +416,7 @@ class Session:
         self.proc = subprocess.Popen(
             argv, env=SESSION_ENV, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
             stdout=out, stderr=self.err,
-            start_new_session=True, preexec_fn=_preexec(cgroup_procs))
+            start_new_session=True, preexec_fn=_pdeathsig)
         LIVE.add(self)
         self.lines = Lines(self.proc.stdout.fileno()) if stdout else None
         self.pid1 = None  # host pid of the namespace's PID 1
@@ -669,7 +661,7 @@ def m_exec(inits, res, rounds, runs, meta):
             [x - median(bb) for x in b] for b, bb in zip(batches[i.name], batches[NO_INIT.name])]
 
 
-def m_latency(inits, res, batches, per_batch, meta, cgroup_procs=None, sfx=""):
+def m_latency(inits, res, batches, per_batch, meta, sfx=""):
     """SIGUSR1 sent to the init -> seen by the child (sigwaitinfo returns). In each batch
     all inits run side by side (fresh sessions, so CPU placement is drawn anew); one
     signal at a time, round robin over the inits with the start rotating, 1 ms apart."""
@@ -681,8 +673,7 @@ def m_latency(inits, res, batches, per_batch, meta, cgroup_procs=None, sfx=""):
             lat[i.name].append([])
         try:
             for i in rotate(inits, b):
-                sessions.append(Session(i, FIXTURE + ["latency"], stdout=True,
-                                        cgroup_procs=cgroup_procs))
+                sessions.append(Session(i, FIXTURE + ["latency"], stdout=True))
             for s in sessions:
                 s.wait_pid1()
                 if s.readline(15) != "ready":
@@ -1348,10 +1339,10 @@ ROWS = [
     ("exec_us", "Exec overhead: `init -- true` minus `true` alone (median, µs)", 0),
     ("lat_med_us", "Signal forwarding latency, median (µs)", 1),
     ("lat_p99_us", "Signal forwarding latency, p99 (µs)", 1),
-    ("lat_med_root_us", "Extra, outside a container's conditions: forwarding latency, median, "
-     "sessions in the root cpu cgroup, where autogroup applies (µs)", 1),
-    ("lat_p99_root_us", "Extra, outside a container's conditions: forwarding latency, p99, "
-     "root cpu cgroup (µs)", 1),
+    ("lat_med_root_us", "Extra, not as in a container: forwarding latency, median, bench in "
+     "the cgroup it was started in (µs)", 1),
+    ("lat_p99_root_us", "Extra, not as in a container: forwarding latency, p99, bench in the "
+     "cgroup it was started in (µs)", 1),
     ("stream_ms", "Reaping: stream of {stream_n} orphans, until all reaped (ms)", 0),
     ("stream_tail_ms", "Reaping: stream, last orphan reaped after the stream ended (ms)", 2),
     ("stream_cpu_ms", "Reaping: stream, init CPU time (ms)", 1),
@@ -1746,11 +1737,18 @@ def measure(a, q, check, repo, only, out, cg, cg_text, start):
     section("exec", ["exec_us"], m_exec, inits, res, 5 if q else 10, 40 if q else 100, meta)
     section("latency", ["lat_med_us", "lat_p99_us"], m_latency, inits, res,
             2 if q else 5, 100 if q else 400, meta)
-    # The extra: the same measurement with the sessions in the root cpu cgroup, where the
-    # scheduler's autogroup applies (see docs/bench.md). Full runs only.
+    # The extra: the same measurement with the bench back in the cgroup it was started in
+    # (the root cpu cgroup on a plain host, where the scheduler's autogroup applies; see
+    # docs/bench.md). Full runs only.
     if cg and cg.path and not q and (not only or "latency-root" in only):
-        section("latency-root", ["lat_med_root_us", "lat_p99_root_us"], m_latency, inits,
-                res, 3, 400, meta, cg.root_procs, "_root")
+        def latency_home():
+            cg.enter(cg.home)
+            try:
+                m_latency(inits, res, 3, 400, meta, "_root")
+            finally:
+                cg.enter(cg.path)
+        meta["latency_root_cgroup"] = cg.home_rel
+        section("latency-root", ["lat_med_root_us", "lat_p99_root_us"], latency_home)
     section("stream", ["stream_ms", "stream_tail_ms", "stream_cpu_ms"], m_reap, inits, res,
             "stream", meta["stream_n"], 1 if q else 2)
     section("burst", ["burst_ms", "burst_cpu_ms", "burst_wakeups"], m_reap, inits, res, "burst",
@@ -1837,7 +1835,12 @@ def base_notes(inits, res, meta, q, uv_ok):
             "(median %s µs), %d runs each (%s, interleaved by round). The unshare and "
             "/proc mount cost is in both and cancels out." %
             (fmt_num(meta["exec_base_us"]), meta["exec_runs"], meta["exec_tool"]))
-    for sfx, where in (("", ""), ("_root", " (extra row: sessions in the root cpu cgroup)")):
+    for sfx, where in (("", ""), ("_root", " (extra rows: the bench and its sessions back in "
+                                          "the cpu cgroup it was started in, `%s`%s)" % (
+                                              meta.get("latency_root_cgroup"),
+                                              ", the root cgroup: autogroup applies"
+                                              if meta.get("latency_root_cgroup") == "/"
+                                              else ""))):
         if "latency%s_n" % sfx not in meta:
             continue
         lost = {i.name: res[i.name].get("lat%s_lost" % sfx, 0) for i in inits}
