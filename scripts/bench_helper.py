@@ -1480,8 +1480,8 @@ def project_targets(res, peers):
         smin = min(res[p]["size"] for p in static)
         out.append("size below every static peer's (%s B): %s, %s B" % (
             fmt_num(smin), yes[o["size"] < smin], fmt_num(o["size"])))
-        out.append("size at most 600,000 B: %s (%+d B)" % (
-            yes[o["size"] <= 600000], o["size"] - 600000))
+        out.append("size at most 600,000 B: %s (%s B)" % (
+            yes[o["size"] <= 600000], "{:+,}".format(o["size"] - 600000)))
     if o.get("rssanon") is not None and "catatonit" in peers:
         c = res["catatonit"]["rssanon"]
         out.append("idle RssAnon at most catatonit's: %s (%d KiB vs %d KiB)" % (
