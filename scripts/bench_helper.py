@@ -166,6 +166,7 @@ import statistics  # noqa: E402
 import struct  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
+import threading  # noqa: E402
 
 HELPER = os.path.abspath(__file__)
 PY = sys.executable
@@ -960,7 +961,6 @@ class Load:
     Records (start ns, end ns, outcome) of every request."""
 
     def __init__(self, port, clients=ROLL_CLIENTS, path=ROLL_PATH):
-        import threading
         self.port, self.path = port, path
         self.records = []
         self.lock = threading.Lock()
