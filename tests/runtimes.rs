@@ -1,7 +1,9 @@
 //! init in real runtimes' init slot: runs `scripts/runtime-test` (podman `--init-path`
 //! and containers.conf `init_path`, a pod whose infra container runs `init --pause`,
 //! socket activation through podman, Docker's daemon.json `init-path` and `docker info`)
-//! and fails on any FAIL line or a non-zero exit.
+//! and fails on any FAIL line or a non-zero exit. The binary under test is `$INIT_BIN`
+//! (it must be static: it runs inside a busybox image), else the script builds the
+//! crate's x86_64 musl release binary.
 //!
 //! A SKIP (a runtime or tool missing on this machine) fails the test too, with the
 //! reasons, unless `INIT_TEST_ALLOW_SKIP=1` is set: then each skip is printed on stderr
