@@ -459,12 +459,16 @@ impl Running {
     }
 
     fn find_program(&self) -> Option<i32> {
+        self.find_comm(&self.program_comm)
+    }
+
+    fn find_comm(&self, comm: &str) -> Option<i32> {
         let tree = proc_tree();
         let mut level = vec![self.root];
         while !level.is_empty() {
             for &pid in &level {
                 if let Some(p) = tree.get(&pid) {
-                    if p.comm == self.program_comm && p.state != 'Z' {
+                    if p.comm == comm && p.state != 'Z' {
                         return Some(pid);
                     }
                 }
@@ -536,27 +540,118 @@ impl Running {
         timeout: Duration,
         pred: impl Fn(&str) -> bool,
     ) -> String {
+        self.wait_for_output_line(&self.stdout, "stdout", what, timeout, pred)
+    }
+
+    /// Waits until a stderr line (init's log, or the child's own stderr) satisfies
+    /// `pred`; returns it. E.g. init's `-v` line `holding SIGTERM for the pre-stop delay`.
+    #[track_caller]
+    pub fn wait_for_stderr_line(
+        &self,
+        what: &str,
+        timeout: Duration,
+        pred: impl Fn(&str) -> bool,
+    ) -> String {
+        self.wait_for_output_line(&self.stderr, "stderr", what, timeout, pred)
+    }
+
+    #[track_caller]
+    fn wait_for_output_line(
+        &self,
+        output: &Output,
+        name: &str,
+        what: &str,
+        timeout: Duration,
+        pred: impl Fn(&str) -> bool,
+    ) -> String {
         let deadline = Instant::now() + timeout;
-        loop {
-            let text = self.stdout();
-            if let Some(line) = text
+        let find = |pred: &dyn Fn(&str) -> bool| {
+            output
+                .text()
                 .lines()
                 .map(|l| l.trim_end_matches('\r'))
                 .find(|l| pred(l))
-            {
-                return line.to_string();
+                .map(str::to_string)
+        };
+        loop {
+            if let Some(line) = find(&pred) {
+                return line;
             }
             if Instant::now() > deadline {
-                self.fail(&format!("timed out after {timeout:?} waiting for {what}"));
+                self.fail(&format!(
+                    "timed out after {timeout:?} waiting for {what} on {name}"
+                ));
             }
-            if self.stdout.at_eof() {
+            if output.at_eof() {
                 // Nothing more will come; give a last read a moment, then give up.
                 thread::sleep(POLL);
-                let text = self.stdout();
-                if let Some(line) = text.lines().find(|l| pred(l)) {
-                    return line.to_string();
+                if let Some(line) = find(&pred) {
+                    return line;
                 }
-                self.fail(&format!("stdout closed while waiting for {what}"));
+                self.fail(&format!("{name} closed while waiting for {what}"));
+            }
+            thread::sleep(POLL);
+        }
+    }
+
+    /// Waits for the fixture line `KIND (pid: N)` (e.g. `daemon (pid: 12)`) and
+    /// returns N, the pid as the fixture sees it (its own PID namespace).
+    #[track_caller]
+    pub fn wait_pid_line(&self, kind: &str) -> i32 {
+        let prefix = format!("{kind} (pid: ");
+        let line = self.wait_for_line(&format!("`{prefix}N)`"), TIMEOUT, |l| {
+            l.starts_with(&prefix)
+        });
+        parse_pid(&line, &prefix).unwrap_or_else(|| self.fail(&format!("bad line {line:?}")))
+    }
+
+    /// Sends the [`marker`] signal to init and waits until `tag` has recorded it (once
+    /// more than before). Because the kernel hands a process its lowest-numbered pending
+    /// signal first and the marker is real-time (above every standard signal), this is a
+    /// barrier: every standard signal sent to init before this call has been taken by
+    /// init, handled, and, if init forwarded it, recorded by `tag` by the time this
+    /// returns. Use it to show that a signal was NOT forwarded (dropped, CHLD, held).
+    #[track_caller]
+    pub fn settle(&self, tag: &str) {
+        let marker = marker();
+        let count = |run: &Running| {
+            run.signals_seen(tag)
+                .iter()
+                .filter(|&&s| s == marker)
+                .count()
+        };
+        let before = count(self);
+        self.signal(marker);
+        let deadline = Instant::now() + TIMEOUT;
+        while count(self) <= before {
+            if Instant::now() > deadline {
+                self.fail(&format!(
+                    "timed out after {TIMEOUT:?} waiting for {} to record the marker {}",
+                    if tag.is_empty() { "the child" } else { tag },
+                    signal_name(marker)
+                ));
+            }
+            thread::sleep(POLL);
+        }
+    }
+
+    /// The host pid of the shallowest live process at or below the started one whose
+    /// `comm` is `comm` (cut to 15 bytes, as the kernel does), once one appears: e.g.
+    /// init when a wrapper or fixture execs into it, so [`Running::init_pid`] (which looks
+    /// for the started program's name) cannot find it.
+    #[track_caller]
+    pub fn wait_for_comm(&self, comm: &str) -> i32 {
+        let comm: String = comm.chars().take(15).collect();
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(pid) = self.find_comm(&comm) {
+                return pid;
+            }
+            if Instant::now() > deadline {
+                self.fail(&format!(
+                    "no process running `{comm}` appeared below pid {}",
+                    self.root
+                ));
             }
             thread::sleep(POLL);
         }
@@ -1013,5 +1108,96 @@ pub fn run_helper(argv: &[OsString], input: &str) -> (ExitStatus, String) {
             panic!("helper {argv:?} did not exit within {TIMEOUT:?}");
         }
         thread::sleep(POLL);
+    }
+}
+
+/// The signal [`Running::settle`] sends as a barrier: real-time, so the kernel hands it
+/// to a process only after every standard signal pending there, and forwarded by init
+/// like any other.
+pub fn marker() -> i32 {
+    libc::SIGRTMIN() + 7
+}
+
+/// Is the test running as root?
+pub fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// Set to `1` to let tests skip scenarios this machine cannot run (no root, no IPv6
+/// loopback, no container builder). Unset, such a test fails and says why: a green run
+/// never hides a scenario it did not run. CI (root, apt) must not set it.
+pub const ALLOW_SKIP: &str = "INIT_TEST_ALLOW_SKIP";
+
+/// Called by a test that cannot run its scenario here (`reason` says why); the test
+/// returns right after. Fails the test unless [`ALLOW_SKIP`] is `1`; when it is, writes
+/// `SKIPPED <test>: <reason>` straight to the terminal (past the harness's capture),
+/// so the skip is seen in the run's output.
+#[track_caller]
+pub fn skip(reason: &str) {
+    let test = thread::current().name().unwrap_or("this test").to_string();
+    if std::env::var_os(ALLOW_SKIP).is_some_and(|v| v == "1") {
+        let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {reason}");
+        return;
+    }
+    panic!(
+        "{test} cannot run its scenario on this machine: {reason}\n(set {ALLOW_SKIP}=1 to \
+         skip such tests; they are then reported as SKIPPED on stderr)"
+    );
+}
+
+/// A field of `/proc/PID/status` (`VmRSS`, `Uid`, `NSpid`, `SigPnd`, ...), trimmed.
+pub fn status_field(pid: i32, field: &str) -> Option<String> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .map(|v| v.trim().to_string())
+}
+
+/// A TCP port on 127.0.0.1 that refuses connections for as long as this lives: a socket
+/// bound to it but not listening. Unlike binding port 0 and closing the socket, no other
+/// test (or server) can take the port meanwhile.
+pub struct ClosedPort {
+    _socket: std::os::fd::OwnedFd,
+    port: u16,
+}
+
+impl ClosedPort {
+    #[track_caller]
+    pub fn new() -> ClosedPort {
+        use std::os::fd::{FromRawFd, OwnedFd};
+        // SAFETY: socket(2) takes no pointers; the result is checked before use and then
+        // owned (closed on drop) by the OwnedFd.
+        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+        assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+        // SAFETY: fd is a fresh descriptor that nothing else owns.
+        let socket = unsafe { OwnedFd::from_raw_fd(fd) };
+        // SAFETY: an all-zero sockaddr_in is valid; the fields are filled in below.
+        let mut addr: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+        addr.sin_family = libc::AF_INET as libc::sa_family_t;
+        addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+        let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        // SAFETY: addr is a valid sockaddr_in of `len` bytes for both calls.
+        unsafe {
+            let p = &mut addr as *mut libc::sockaddr_in as *mut libc::sockaddr;
+            assert!(
+                libc::bind(fd, p, len) == 0,
+                "bind 127.0.0.1:0: {}",
+                std::io::Error::last_os_error()
+            );
+            assert!(
+                libc::getsockname(fd, p, &mut len) == 0,
+                "getsockname: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+        ClosedPort {
+            _socket: socket,
+            port: u16::from_be(addr.sin_port),
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
     }
 }
