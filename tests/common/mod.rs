@@ -1163,41 +1163,76 @@ pub struct ClosedPort {
 }
 
 impl ClosedPort {
+    /// On 127.0.0.1.
     #[track_caller]
     pub fn new() -> ClosedPort {
-        use std::os::fd::{FromRawFd, OwnedFd};
-        // SAFETY: socket(2) takes no pointers; the result is checked before use and then
-        // owned (closed on drop) by the OwnedFd.
-        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
-        assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
-        // SAFETY: fd is a fresh descriptor that nothing else owns.
+        ClosedPort::on(std::net::Ipv4Addr::LOCALHOST.into())
+            .unwrap_or_else(|e| panic!("a closed port on 127.0.0.1: {e}"))
+    }
+
+    /// On `ip` (e.g. `::1`); an error when the address cannot be bound here.
+    pub fn on(ip: std::net::IpAddr) -> std::io::Result<ClosedPort> {
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        let family = if ip.is_ipv4() {
+            libc::AF_INET
+        } else {
+            libc::AF_INET6
+        };
+        // SAFETY: socket(2) takes no pointers; the result is checked before use.
+        let fd = unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: fd is a fresh descriptor that nothing else owns; OwnedFd closes it.
         let socket = unsafe { OwnedFd::from_raw_fd(fd) };
-        // SAFETY: an all-zero sockaddr_in is valid; the fields are filled in below.
-        let mut addr: libc::sockaddr_in = unsafe { std::mem::zeroed() };
-        addr.sin_family = libc::AF_INET as libc::sa_family_t;
-        addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
-        let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-        // SAFETY: addr is a valid sockaddr_in of `len` bytes for both calls.
+        // SAFETY: an all-zero sockaddr_storage is valid; it is large enough for either
+        // address family, and only the family's own fields are set.
+        let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+        let mut len = match ip {
+            std::net::IpAddr::V4(v4) => {
+                // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
+                let sin = unsafe { &mut *(&mut storage as *mut _ as *mut libc::sockaddr_in) };
+                sin.sin_family = libc::AF_INET as libc::sa_family_t;
+                sin.sin_addr.s_addr = u32::from(v4).to_be();
+                std::mem::size_of::<libc::sockaddr_in>()
+            }
+            std::net::IpAddr::V6(v6) => {
+                // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in6.
+                let sin6 = unsafe { &mut *(&mut storage as *mut _ as *mut libc::sockaddr_in6) };
+                sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+                sin6.sin6_addr.s6_addr = v6.octets();
+                std::mem::size_of::<libc::sockaddr_in6>()
+            }
+        } as libc::socklen_t;
+        let addr = &mut storage as *mut _ as *mut libc::sockaddr;
+        // SAFETY: addr points to `len` valid bytes for bind and to the whole storage for
+        // getsockname, which writes at most `len` (set to the storage's size) bytes.
         unsafe {
-            let p = &mut addr as *mut libc::sockaddr_in as *mut libc::sockaddr;
-            assert!(
-                libc::bind(fd, p, len) == 0,
-                "bind 127.0.0.1:0: {}",
-                std::io::Error::last_os_error()
-            );
-            assert!(
-                libc::getsockname(fd, p, &mut len) == 0,
-                "getsockname: {}",
-                std::io::Error::last_os_error()
-            );
+            if libc::bind(socket.as_raw_fd(), addr, len) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            if libc::getsockname(socket.as_raw_fd(), addr, &mut len) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
         }
-        ClosedPort {
+        // sin_port and sin6_port sit at the same offset, right after the family.
+        // SAFETY: storage was filled in by getsockname for this family.
+        let port = unsafe { (*(&storage as *const _ as *const libc::sockaddr_in)).sin_port };
+        Ok(ClosedPort {
             _socket: socket,
-            port: u16::from_be(addr.sin_port),
-        }
+            port: u16::from_be(port),
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
+}
+
+/// Sends `sig` to `pid` (a host pid) and says whether kill(2) succeeded; for loops that
+/// must not stop at a process that is already gone (e.g. a signal storm).
+pub fn kill(pid: i32, sig: i32) -> bool {
+    // SAFETY: kill(2) has no memory-safety preconditions.
+    unsafe { libc::kill(pid, sig) == 0 }
 }
