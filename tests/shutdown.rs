@@ -96,12 +96,7 @@ fn a_child_that_exits_leaves_its_leftovers_to_be_stopped_first() {
         child.extend(grandchild);
         let mut run = Init::new(mode).args(["-t", "3s", "--"]).args(child).spawn();
         run.wait_ready("");
-        let line = run.wait_for_line("the sleeper's pid", common::TIMEOUT, |l| {
-            l.starts_with("sleeper (pid: ")
-        });
-        let sleeper_ns: i32 = line["sleeper (pid: ".len()..line.len() - 1]
-            .parse()
-            .unwrap();
+        let sleeper_ns = run.wait_pid_line("sleeper");
         let sleeper = run.host_pid(sleeper_ns);
         let grandchild_ns = run.wait_ready("grandchild");
         let grandchild = run.host_pid(grandchild_ns);
@@ -144,12 +139,7 @@ fn init_exits_promptly_once_its_leftovers_obey_sigterm() {
                 r#"sleep 1000 & echo "sleeper (pid: $!)"; exit 4"#,
             ])
             .spawn();
-        let line = run.wait_for_line("the sleeper's pid", common::TIMEOUT, |l| {
-            l.starts_with("sleeper (pid: ")
-        });
-        let sleeper: i32 = line["sleeper (pid: ".len()..line.len() - 1]
-            .parse()
-            .unwrap();
+        let sleeper = run.wait_pid_line("sleeper");
         let done = run.wait();
         done.assert_code(4).assert_quiet();
         // Default grace period is 10 s; a sleep obeys TERM at once.
