@@ -18,6 +18,15 @@
 //!   assertions that print everything on failure.
 //! - [`proc_tree`] / [`ProcInfo`]: a snapshot of `/proc` (pid, ppid, session, state,
 //!   comm, start time, innermost namespace pid) to look for zombies and leftovers.
+//! - Synchronising on what is observable, never on sleeps: [`Running::wait_for_line`]
+//!   and [`Running::wait_for_stderr_line`] (e.g. init's `-v` lines),
+//!   [`Running::wait_pid_line`], and [`Running::settle`], a barrier (a real-time
+//!   [`marker`] signal) after which every standard signal sent before it has been
+//!   handled by init and recorded by the child if init forwarded it: the way to show
+//!   that a signal was *not* forwarded.
+//! - [`skip`]: a test that cannot run its scenario on this machine fails, unless
+//!   `INIT_TEST_ALLOW_SKIP=1` ([`ALLOW_SKIP`]); then it prints `SKIPPED` past the capture.
+//! - [`ClosedPort`]: a port that refuses connections and that nobody else can take.
 //!
 //! The binary under test is `$INIT_BIN` when set, else the crate's `init`. Fixture
 //! programs live in `tests/fixtures/` and run under the real `python3` from `PATH`
