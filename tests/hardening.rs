@@ -926,7 +926,7 @@ fn a_later_orphan_that_gets_the_main_childs_old_pid_is_never_taken_for_it() {
     for setup in Setup::ALL {
         let run = setup
             .init()
-            .args(["-t", "20s", "--"])
+            .args(["-vv", "-t", "20s", "--"])
             .args(hpy("pidreuse.py", &["--window", "20"]))
             .spawn();
         let main = run.wait_ready("");
@@ -941,22 +941,22 @@ fn a_later_orphan_that_gets_the_main_childs_old_pid_is_never_taken_for_it() {
             ));
         }
         let reused = run.host_pid(main);
-        let init = run.init_pid();
+        // One signal at a time, each until init's -vv line says it handled it (and did
+        // not forward it); then release P with a signal from outside the namespace
+        // (which it tells apart by si_pid 0).
+        const NOT_FORWARDED: &str = "main child gone: not forwarding";
         for sig in [SIGUSR1, SIGHUP, SIGWINCH, SIGUSR2, SIGINT, SIGTERM] {
+            let before = run.stderr().matches(NOT_FORWARDED).count();
             run.signal(sig);
-            thread::sleep(Duration::from_millis(20));
+            if !poll_until(TIMEOUT, || {
+                run.stderr().matches(NOT_FORWARDED).count() > before
+            }) {
+                run.fail(&format!(
+                    "{setup:?}: no `{NOT_FORWARDED} {}` line from init",
+                    common::signal_name(sig)
+                ));
+            }
         }
-        // Once init has taken every signal and had a moment to act on it, release P
-        // with a signal from outside the namespace (which it tells apart by si_pid 0).
-        let handled = poll_until(TIMEOUT, || {
-            ["SigPnd", "ShdPnd"].iter().all(|f| {
-                status_field(init, f).is_some_and(|v| v.trim_start_matches('0').is_empty())
-            })
-        });
-        if !handled {
-            run.fail("init did not take the signals sent to it");
-        }
-        thread::sleep(Duration::from_millis(300));
         common::kill(reused, SIGUSR1);
         let done = run.wait();
         let leaked: Vec<&str> = done
