@@ -396,9 +396,11 @@ fn with_vv_init_logs_one_line_per_forwarded_signal() {
         .filter(|&s| s < libc::SIGRTMIN())
         .collect();
     let last = *standard.last().expect("standard signals");
-    for (verbosity, logged) in [("-vv", true), ("-v", false)] {
+    // With -g the line says `forwarded SIGX to the process group`.
+    let runs: [(&[&str], bool); 3] = [(&["-vv"], true), (&["-vv", "-g"], true), (&["-v"], false)];
+    for (verbosity, logged) in runs {
         for mode in Mode::ALL {
-            let run = recorder(mode, &[verbosity], &[]);
+            let run = recorder(mode, verbosity, &[]);
             for &sig in std::iter::once(&rt).chain(&standard) {
                 run.signal(sig);
                 run.wait_for_signal("", sig);
@@ -432,8 +434,8 @@ fn with_vv_init_logs_one_line_per_forwarded_signal() {
             }
             if !wrong.is_empty() {
                 done.fail(&format!(
-                    "{mode:?} {verbosity}: expected {} `init: DEBUG forwarded SIG...` line per \
-                     signal sent, got {wrong:?}",
+                    "{mode:?} {verbosity:?}: expected {} `init: DEBUG forwarded SIG...` line \
+                     per signal sent, got {wrong:?}",
                     usize::from(logged)
                 ));
             }
