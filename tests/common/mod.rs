@@ -349,12 +349,21 @@ impl Init {
         // running Drop (e.g. the test binary is killed). Descriptors above 2 that the
         // test process itself inherited (from a shell, a CI agent) are made
         // close-on-exec: init passes on everything it is given, so a run starts with
-        // 0-2 only and the descriptors a test hands over on purpose.
+        // 0-2 only and the descriptors a test hands over on purpose. Signals the test
+        // process was started with ignored (`nohup` ignores HUP, a shell's background
+        // job INT and QUIT) are set back to default: init passes its ignored set on to
+        // the child, and a run must not depend on how the test runner was started
+        // (std already resets the mask and SIGPIPE). signal(2) is async-signal-safe.
         unsafe {
             cmd.pre_exec(|| {
                 libc::setsid();
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
                 libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 1u32 << 2);
+                for sig in 1..libc::SIGRTMIN() {
+                    if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                        libc::signal(sig, libc::SIG_DFL);
+                    }
+                }
                 Ok(())
             });
         }
