@@ -445,7 +445,7 @@ fn check_resolve(args: Args, env: &HashMap<String, String>) -> Result<(), TestCa
             if let Some(sig) = cfg.pdeathsig {
                 prop_assert!((1..=signals::SIGMAX).contains(&sig));
             }
-            prop_assert_eq!(cfg.probe.is_some(), cfg.command.is_empty());
+            prop_assert_eq!(cfg.probe.is_some() || cfg.pause, cfg.command.is_empty());
         }
         Err(UsageError(msg)) => prop_assert!(!msg.is_empty()),
     }
