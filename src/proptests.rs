@@ -445,7 +445,6 @@ fn check_resolve(args: Args, env: &HashMap<String, String>) -> Result<(), TestCa
             if let Some(sig) = cfg.pdeathsig {
                 prop_assert!((1..=signals::SIGMAX).contains(&sig));
             }
-            // No command exactly when probing or pausing.
             prop_assert_eq!(cfg.probe.is_some() || cfg.pause, cfg.command.is_empty());
         }
         Err(UsageError(msg)) => prop_assert!(!msg.is_empty()),

@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Init, Mode, Running, init_bin, poll_until, proc_info, proc_tree};
+use common::{Init, Mode, Running, poll_until, proc_info, proc_tree};
 
 /// Deadline for an app server to start answering (a cold Python start on a loaded
 /// 2-core machine).
@@ -57,10 +57,46 @@ fn app_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/app")
 }
 
-/// A port that was free a moment ago.
+/// A port that was free a moment ago: another test may take it before the server
+/// binds it, so [`start_on_a_free_port`] retries.
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     listener.local_addr().expect("local_addr").port()
+}
+
+/// Starts `build(port)` on a free port and waits until the server says it bound that
+/// port (`listening(port)` is its log line, on stderr) and then answers `/health`. A
+/// port taken between [`free_port`] and the server's bind (the server says `address
+/// already in use`) means another try on a new port, so the server answering is ours.
+fn start_on_a_free_port(
+    build: impl Fn(u16) -> Init,
+    listening: impl Fn(u16) -> String,
+) -> (Running, u16) {
+    const IN_USE: [&str; 2] = ["address already in use", "Connection in use"];
+    for _ in 0..5 {
+        let port = free_port();
+        let mut run = build(port).spawn();
+        let line = listening(port);
+        let deadline = Instant::now() + START;
+        loop {
+            let stderr = run.stderr();
+            if stderr.contains(&line) {
+                wait_serving(&mut run, port);
+                return (run, port);
+            }
+            if IN_USE.iter().any(|m| stderr.contains(m)) {
+                break; // dropping the run kills it; try another port
+            }
+            if run.try_status().is_some() {
+                run.fail(&format!("init exited before the server bound port {port}"));
+            }
+            if Instant::now() > deadline {
+                run.fail(&format!("the server did not log `{line}` within {START:?}"));
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+    panic!("five free ports in a row were taken before the server could bind them");
 }
 
 fn addr(port: u16) -> SocketAddr {
@@ -106,28 +142,12 @@ fn refused(port: u16) -> bool {
     )
 }
 
-/// `init --probe URL`'s exit code (bounded: the probe's own 2s deadline, then 20s more).
+/// `init --probe URL`'s exit code (the probe's own 2s deadline; the harness's beyond it).
 fn probe(url: &str) -> i32 {
-    let mut child = Command::new(init_bin())
+    Init::new(Mode::Subreaper)
         .args(["--probe", url, "--probe-timeout", "2s"])
-        .env_remove("INIT_PROBE_TIMEOUT")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start init --probe");
-    let deadline = Instant::now() + Duration::from_secs(22);
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return status.code().unwrap_or(-1);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("`init --probe {url}` did not exit within 22s");
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
+        .run()
+        .code()
 }
 
 fn health_url(port: u16) -> String {
@@ -163,18 +183,19 @@ fn wait_slow_started(run: &Running) {
 
 /// Starts `uvicorn app:app` under init (PID 1) with `init_args` before `--`.
 fn start_uvicorn(init_args: &[&str], uvicorn_args: &[&str]) -> (Running, u16) {
-    let port = free_port();
-    let mut run = Init::new(Mode::Pid1)
-        .args(init_args)
-        .arg("--")
-        .arg(venv_bin("uvicorn"))
-        .args(["app:app", "--app-dir"])
-        .arg(app_dir())
-        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-        .args(uvicorn_args)
-        .spawn();
-    wait_serving(&mut run, port);
-    (run, port)
+    start_on_a_free_port(
+        |port| {
+            Init::new(Mode::Pid1)
+                .args(init_args)
+                .arg("--")
+                .arg(venv_bin("uvicorn"))
+                .args(["app:app", "--app-dir"])
+                .arg(app_dir())
+                .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+                .args(uvicorn_args)
+        },
+        |port| format!("Uvicorn running on http://127.0.0.1:{port} "),
+    )
 }
 
 #[test]
@@ -336,20 +357,24 @@ fn wait_workers(run: &Running, master: i32, what: &str, ok: impl Fn(&[i32]) -> b
 /// One gunicorn master with `--workers 2` under init: TTIN, TTOU, HUP, USR1, an OOM-style
 /// SIGKILL of a worker, then SIGTERM with a request in flight.
 fn gunicorn_follows_signals_through_init(worker_class: &str, app: &str) {
-    let port = free_port();
-    let mut init = Init::new(Mode::Pid1)
-        .args(["-v", "-t", "15s", "--"])
-        .arg(venv_bin("gunicorn"))
-        .args([app, "--chdir"])
-        .arg(app_dir())
-        .args(["--bind", &format!("127.0.0.1:{port}")])
-        .args(["--workers", "2", "--worker-class", worker_class])
-        .args(["--graceful-timeout", "10", "--log-level", "info"]);
-    if gunicorn_has_no_control_socket() {
-        init = init.arg("--no-control-socket");
-    }
-    let mut run = init.spawn();
-    wait_serving(&mut run, port);
+    let (run, port) = start_on_a_free_port(
+        |port| {
+            let init = Init::new(Mode::Pid1)
+                .args(["-v", "-t", "15s", "--"])
+                .arg(venv_bin("gunicorn"))
+                .args([app, "--chdir"])
+                .arg(app_dir())
+                .args(["--bind", &format!("127.0.0.1:{port}")])
+                .args(["--workers", "2", "--worker-class", worker_class])
+                .args(["--graceful-timeout", "10", "--log-level", "info"]);
+            if gunicorn_has_no_control_socket() {
+                init.arg("--no-control-socket")
+            } else {
+                init
+            }
+        },
+        |port| format!("Listening at: http://127.0.0.1:{port} "),
+    );
     assert_eq!(
         probe(&health_url(port)),
         0,

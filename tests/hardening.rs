@@ -14,7 +14,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Finished, Init, Mode, Running, TIMEOUT, TempDir, poll_until, proc_info, python};
+use common::{
+    Finished, Init, Mode, Running, TIMEOUT, TempDir, is_root, poll_until, proc_info, python,
+    status_field,
+};
 use libc::{SIGCONT, SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
 
 /// The unprivileged uid of distroless `nonroot` images.
@@ -27,82 +30,14 @@ fn fx(name: &str) -> PathBuf {
 
 /// `[python, tests/fixtures/hardening/NAME, ARGS...]`.
 fn hpy(name: &str, args: &[&str]) -> Vec<OsString> {
-    let mut cmd = vec![python().into(), fx(name).into()];
-    cmd.extend(args.iter().map(OsString::from));
-    cmd
-}
-
-fn is_root() -> bool {
-    nix::unistd::geteuid().is_root()
-}
-
-/// Waits for the fixture line `KIND (pid: N)` and returns N (a namespace pid).
-fn pid_line(run: &Running, kind: &str) -> i32 {
-    let prefix = format!("{kind} (pid: ");
-    let line = run.wait_for_line(&format!("`{prefix}N)`"), TIMEOUT, |l| {
-        l.starts_with(&prefix)
-    });
-    line[prefix.len()..]
-        .trim_end_matches(')')
-        .parse()
-        .unwrap_or_else(|_| run.fail(&format!("bad line {line:?}")))
+    common::py(&format!("hardening/{name}"), args)
 }
 
 /// Waits for `KIND (pid: N)` and returns the host pid, watched so Drop kills it.
 fn host_pid_of(run: &Running, kind: &str) -> i32 {
-    let pid = run.host_pid(pid_line(run, kind));
+    let pid = run.host_pid(run.wait_pid_line(kind));
     run.watch_pid(pid);
     pid
-}
-
-/// Init's host pid when the started program exec's into init (so the harness cannot
-/// find it by the program's name): the shallowest live `init` at or below the root.
-fn exec_target_init(run: &Running) -> i32 {
-    let found = poll_until(TIMEOUT, || find_init(run).is_some());
-    match find_init(run) {
-        Some(pid) if found => pid,
-        _ => run.fail("no process running `init` appeared below the started program"),
-    }
-}
-
-fn find_init(run: &Running) -> Option<i32> {
-    // The kernel's `comm` is the file name, cut to 15 bytes.
-    let bin = common::init_bin();
-    let name = bin
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let comm: String = name.chars().take(15).collect();
-    let tree = common::proc_tree();
-    let mut level = vec![run.root_pid()];
-    while !level.is_empty() {
-        if let Some(&pid) = level.iter().find(|pid| {
-            tree.get(pid)
-                .is_some_and(|p| p.comm == comm && p.state != 'Z')
-        }) {
-            return Some(pid);
-        }
-        level = tree
-            .values()
-            .filter(|p| level.contains(&p.ppid))
-            .map(|p| p.pid)
-            .collect();
-    }
-    None
-}
-
-fn kill(pid: i32, sig: i32) {
-    // SAFETY: kill(2) has no memory-safety preconditions.
-    unsafe { libc::kill(pid, sig) };
-}
-
-/// A field of `/proc/PID/status`, e.g. `VmRSS` or `Uid`.
-fn status_field(pid: i32, field: &str) -> Option<String> {
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-        .map(|v| v.trim().to_string())
 }
 
 fn vm_rss_kib(run: &Running, pid: i32) -> u64 {
@@ -127,15 +62,6 @@ fn start_time(run: &Running, pid: i32) -> u64 {
     proc_info(pid)
         .map(|p| p.start_time)
         .unwrap_or_else(|| run.fail(&format!("process {pid} vanished")))
-}
-
-/// `unshare` words for a fresh PID namespace with its own /proc.
-fn pidns_prefix() -> Vec<&'static str> {
-    let mut prefix = vec!["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"];
-    if !is_root() {
-        prefix.extend(["--user", "--map-root-user"]);
-    }
-    prefix
 }
 
 /// Run as PID 1 of a fresh namespace, `sh` runs init (which is pid 2 there: not PID 1,
@@ -165,11 +91,9 @@ impl Setup {
     fn init(self) -> Init {
         match self {
             Setup::Pid1 => Init::new(Mode::Pid1),
-            Setup::SubreaperInNamespace => {
-                let mut prefix = pidns_prefix();
-                prefix.extend(["sh", "-c", LIST_LEFTOVERS, "sh"]);
-                Init::new(Mode::Subreaper).wrap(prefix)
-            }
+            Setup::SubreaperInNamespace => Init::new(Mode::Subreaper)
+                .wrap(common::namespace_prefix())
+                .wrap(["sh", "-c", LIST_LEFTOVERS, "sh"]),
         }
     }
 }
@@ -220,18 +144,20 @@ impl NonrootFiles {
     }
 }
 
-/// Words that run the rest as uid/gid 65532 with no supplementary groups (nothing when
-/// the test already runs as an unprivileged user).
-fn as_nonroot() -> Vec<String> {
+/// Words that run the rest as uid/gid 65532 with no supplementary groups. Only root can
+/// switch users: otherwise the scenario cannot run here, and `None` after
+/// [`common::skip`] (which fails the test unless skips are allowed).
+fn as_nonroot() -> Option<Vec<String>> {
     if !is_root() {
-        return Vec::new();
+        common::skip("only root can run init as uid 65532");
+        return None;
     }
-    vec![
+    Some(vec![
         "setpriv".into(),
         format!("--reuid={NONROOT}"),
         format!("--regid={NONROOT}"),
         "--clear-groups".into(),
-    ]
+    ])
 }
 
 /// A non-root user's container: a new user namespace mapping only the current uid (so
@@ -257,14 +183,14 @@ fn ten_thousand_orphans_arriving_under_a_signal_storm_are_all_reaped_and_init_su
             .arg("--")
             .args(hpy("storm.py", &["--orphans", "10000", "--workers", "4"]))
             .spawn();
-        pid_line(&run, "armed");
+        run.wait_pid_line("armed");
         let init = run.init_pid();
         let done_forking = AtomicBool::new(false);
         let sent = AtomicUsize::new(0);
         thread::scope(|s| {
             s.spawn(|| {
                 while !done_forking.load(Ordering::SeqCst) {
-                    kill(init, SIGUSR1);
+                    common::kill(init, SIGUSR1);
                     sent.fetch_add(1, Ordering::SeqCst);
                     thread::sleep(Duration::from_millis(2));
                 }
@@ -274,7 +200,7 @@ fn ten_thousand_orphans_arriving_under_a_signal_storm_are_all_reaped_and_init_su
             });
             done_forking.store(true, Ordering::SeqCst);
         });
-        let main = run.host_pid(pid_line(&run, "ready"));
+        let main = run.host_pid(run.wait_pid_line("ready"));
         // Every orphan is reaped: nothing but the main child is left below init.
         let clean = poll_until(Duration::from_secs(30), || {
             run.processes_below_init().iter().all(|p| p.pid == main)
@@ -324,12 +250,12 @@ fn a_signal_storm_keeps_reaching_the_child_without_growing_init_and_term_still_s
             .spawn();
         run.wait_ready("");
         let init = run.init_pid();
-        let churner = run.host_pid(pid_line(&run, "spawned"));
+        let churner = run.host_pid(run.wait_pid_line("spawned"));
         let churner_start = start_time(&run, churner);
         // Warm up, so that whatever init allocates once is allocated before measuring.
         for _ in 0..200 {
-            kill(init, SIGUSR1);
-            kill(init, SIGHUP);
+            common::kill(init, SIGUSR1);
+            common::kill(init, SIGHUP);
         }
         let seen = |run: &Running, sig| run.signals_seen("").contains(&sig);
         if !poll_until(TIMEOUT, || seen(&run, SIGUSR1) && seen(&run, SIGHUP)) {
@@ -340,14 +266,14 @@ fn a_signal_storm_keeps_reaching_the_child_without_growing_init_and_term_still_s
         let received_before = run.signals_seen("").len();
 
         for i in 0..10_000 {
-            kill(init, if i % 2 == 0 { SIGUSR1 } else { SIGHUP });
+            common::kill(init, if i % 2 == 0 { SIGUSR1 } else { SIGHUP });
             if i % 500 == 0 {
                 thread::sleep(Duration::from_millis(1));
             }
         }
         // The child still gets what comes after the storm.
-        kill(init, SIGUSR2);
-        wait_for_signal_line(&run, SIGUSR2);
+        common::kill(init, SIGUSR2);
+        run.wait_for_signal("", SIGUSR2);
         let after = vm_rss_kib(&run, init);
         let during: Vec<i32> = run.signals_seen("").split_off(received_before);
         if !(during.contains(&SIGUSR1) && during.contains(&SIGHUP)) {
@@ -377,14 +303,6 @@ fn a_signal_storm_keeps_reaching_the_child_without_growing_init_and_term_still_s
             done.fail("the churning shell outlived init");
         }
     }
-}
-
-/// Waits for the recorder line `got SIG ...`.
-fn wait_for_signal_line(run: &Running, sig: i32) {
-    let prefix = format!("got {sig} ");
-    run.wait_for_line(&format!("`{prefix}...`"), TIMEOUT, |l| {
-        l.starts_with(&prefix)
-    });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -481,9 +399,15 @@ fn with_stdio_closed_or_stderr_a_broken_pipe_forwarding_reaping_and_exit_codes_a
                 ));
             }
             wait_report(&run, &report, "`orphans: 20`", |l| l == "orphans: 20");
-            let init = exec_target_init(&run);
+            // stdio.py execs into init: find it by the binary's name.
+            let init = run.wait_for_comm(
+                &common::init_bin()
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            );
             assert_idle(&run, init, &what);
-            kill(init, SIGUSR1);
+            common::kill(init, SIGUSR1);
             wait_report(&run, &report, "`got 10 SIGUSR1`", |l| {
                 l.starts_with("got 10 ")
             });
@@ -496,7 +420,7 @@ fn with_stdio_closed_or_stderr_a_broken_pipe_forwarding_reaping_and_exit_codes_a
             if !clean {
                 run.fail(&format!("{what}: zombies are left below init"));
             }
-            kill(init, SIGTERM);
+            common::kill(init, SIGTERM);
             let done = run.wait();
             if done.status.code() != Some(7) {
                 done.fail(&format!(
@@ -553,9 +477,10 @@ fn usage_errors_help_and_version_survive_closed_and_broken_stdio() {
 
 #[test]
 fn as_uid_65532_the_grace_period_teardown_kills_every_process_as_pid1_and_as_a_plain_process() {
+    let Some(nonroot) = as_nonroot() else { return };
     let files = NonrootFiles::new();
     for userns in [true, false] {
-        let mut wrap = as_nonroot();
+        let mut wrap = nonroot.clone();
         if userns {
             wrap.extend(USERNS_PID1.iter().map(|s| s.to_string()));
         }
@@ -567,17 +492,12 @@ fn as_uid_65532_the_grace_period_teardown_kills_every_process_as_pid1_and_as_a_p
             .spawn();
         let session = host_pid_of(&run, "session");
         let daemon = host_pid_of(&run, "daemon");
-        pid_line(&run, "ready");
+        run.wait_pid_line("ready");
         let init = run.init_pid();
         let uid = status_field(init, "Uid").unwrap_or_default();
-        let want_uid = if is_root() {
-            NONROOT.to_string()
-        } else {
-            nix::unistd::getuid().to_string()
-        };
-        if uid.split_whitespace().next() != Some(want_uid.as_str()) {
+        if uid.split_whitespace().next() != Some(NONROOT.to_string().as_str()) {
             run.fail(&format!(
-                "init should run as uid {want_uid}, /proc says Uid: {uid}"
+                "init should run as uid {NONROOT}, /proc says Uid: {uid}"
             ));
         }
         let ns_pid = status_field(init, "NSpid")
@@ -608,16 +528,16 @@ fn as_uid_65532_the_grace_period_teardown_kills_every_process_as_pid1_and_as_a_p
 
 #[test]
 fn as_uid_65532_pid1_kills_what_it_may_and_still_exits_beside_a_root_process_it_may_not() {
-    if !is_root() {
-        eprintln!("skipped: only root can put a process init may not signal beside it");
-        return;
-    }
+    let Some(nonroot) = as_nonroot() else { return };
     // PID 1 of a PID namespace (no user namespace) running as 65532; root then enters
     // the namespace with a `sleep` that init's kill(-1) cannot reach (EPERM), and that is
     // not init's child. init must still kill its own tree, reap it and exit.
     let files = NonrootFiles::new();
-    let mut wrap: Vec<String> = pidns_prefix().iter().map(|s| s.to_string()).collect();
-    wrap.extend(as_nonroot());
+    let mut wrap: Vec<String> = common::namespace_prefix()
+        .iter()
+        .map(|s| s.to_string_lossy().into_owned())
+        .collect();
+    wrap.extend(nonroot);
     let run = Init::new(Mode::Subreaper)
         .program(files.init())
         .wrap(&wrap)
@@ -626,7 +546,7 @@ fn as_uid_65532_pid1_kills_what_it_may_and_still_exits_beside_a_root_process_it_
         .spawn();
     let session = host_pid_of(&run, "session");
     let daemon = host_pid_of(&run, "daemon");
-    pid_line(&run, "ready");
+    run.wait_pid_line("ready");
     let init = run.init_pid();
     let mut nsenter = std::process::Command::new("nsenter")
         .args([
@@ -688,9 +608,10 @@ fn as_uid_65532_pid1_kills_what_it_may_and_still_exits_beside_a_root_process_it_
 fn when_fork_fails_init_exits_1_with_one_clear_line_and_starts_nothing() {
     // RLIMIT_NPROC counts the processes of the real uid; root ignores it, uid 65532 does
     // not: with a limit of 1, init itself uses it up.
+    let Some(nonroot) = as_nonroot() else { return };
     let files = NonrootFiles::new();
     for userns in [false, true] {
-        let mut wrap = as_nonroot();
+        let mut wrap = nonroot.clone();
         if userns {
             wrap.extend(USERNS_PID1.iter().map(|s| s.to_string()));
         }
@@ -756,19 +677,18 @@ fn exec_failures_exit_126_or_127_with_one_line_and_leave_nothing() {
 
 #[test]
 fn as_uid_65532_a_command_it_may_not_run_is_126_and_the_run_ends_cleanly() {
-    if !is_root() {
-        eprintln!("skipped: only root can make files the test's own user may not run");
-        return;
-    }
+    let Some(nonroot) = as_nonroot() else { return };
     let files = NonrootFiles::new();
     let secret = files.dir.write("secret", "#!/bin/sh\necho ran\n", 0o700);
     let locked = files.dir.join("locked");
     fs::create_dir(&locked).expect("mkdir locked");
-    let inside = write_file(&locked.join("prog"), "#!/bin/sh\necho ran\n", 0o755);
+    let inside = files
+        .dir
+        .write("locked/prog", "#!/bin/sh\necho ran\n", 0o755);
     fs::set_permissions(&locked, fs::Permissions::from_mode(0o700)).expect("chmod locked");
     for userns in [false, true] {
         for (cmd, want) in [(&secret, 126), (&inside, 126)] {
-            let mut wrap = as_nonroot();
+            let mut wrap = nonroot.clone();
             if userns {
                 wrap.extend(USERNS_PID1.iter().map(|s| s.to_string()));
             }
@@ -788,13 +708,6 @@ fn as_uid_65532_a_command_it_may_not_run_is_126_and_the_run_ends_cleanly() {
             }
         }
     }
-}
-
-fn write_file(path: &Path, content: &str, mode: u32) -> PathBuf {
-    fs::write(path, content).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
-    fs::set_permissions(path, fs::Permissions::from_mode(mode))
-        .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()));
-    path.to_path_buf()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1013,7 +926,7 @@ fn a_later_orphan_that_gets_the_main_childs_old_pid_is_never_taken_for_it() {
     for setup in Setup::ALL {
         let run = setup
             .init()
-            .args(["-t", "20s", "--"])
+            .args(["-vv", "-t", "20s", "--"])
             .args(hpy("pidreuse.py", &["--window", "20"]))
             .spawn();
         let main = run.wait_ready("");
@@ -1028,23 +941,23 @@ fn a_later_orphan_that_gets_the_main_childs_old_pid_is_never_taken_for_it() {
             ));
         }
         let reused = run.host_pid(main);
-        let init = run.init_pid();
+        // One signal at a time, each until init's -vv line says it handled it (and did
+        // not forward it); then release P with a signal from outside the namespace
+        // (which it tells apart by si_pid 0).
+        const NOT_FORWARDED: &str = "main child gone: not forwarding";
         for sig in [SIGUSR1, SIGHUP, SIGWINCH, SIGUSR2, SIGINT, SIGTERM] {
+            let before = run.stderr().matches(NOT_FORWARDED).count();
             run.signal(sig);
-            thread::sleep(Duration::from_millis(20));
+            if !poll_until(TIMEOUT, || {
+                run.stderr().matches(NOT_FORWARDED).count() > before
+            }) {
+                run.fail(&format!(
+                    "{setup:?}: no `{NOT_FORWARDED} {}` line from init",
+                    common::signal_name(sig)
+                ));
+            }
         }
-        // Once init has taken every signal and had a moment to act on it, release P
-        // with a signal from outside the namespace (which it tells apart by si_pid 0).
-        let handled = poll_until(TIMEOUT, || {
-            ["SigPnd", "ShdPnd"].iter().all(|f| {
-                status_field(init, f).is_some_and(|v| v.trim_start_matches('0').is_empty())
-            })
-        });
-        if !handled {
-            run.fail("init did not take the signals sent to it");
-        }
-        thread::sleep(Duration::from_millis(300));
-        kill(reused, SIGUSR1);
+        common::kill(reused, SIGUSR1);
         let done = run.wait();
         let leaked: Vec<&str> = done
             .stdout

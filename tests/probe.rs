@@ -1,108 +1,72 @@
 //! Integration tests for `init --probe URL`: the real binary against real local servers.
 //!
-//! The binary is `$INIT_BIN` when set, else the one cargo built. Every wait is bounded:
-//! the probe process by [`LIMIT`], server threads by [`LIMIT`] or by the end of the test.
+//! Each probe runs through the shared harness (`common`): `$INIT_BIN` or the crate's
+//! binary, its own session, the test's `INIT_*` variables removed, a deadline that fails
+//! with a full report. Server threads end by [`LIMIT`] or at the end of the test.
+
+mod common;
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream, ToSocketAddrs};
-use std::process::{Command, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// Upper bound on any wait in these tests.
+use common::{ClosedPort, Finished, Init, Mode};
+
+/// Upper bound on any wait of a server thread.
 const LIMIT: Duration = Duration::from_secs(20);
 
-fn init_bin() -> String {
-    std::env::var("INIT_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_init").to_owned())
-}
-
-/// What `init --probe` did.
-#[derive(Debug)]
-struct Outcome {
-    code: i32,
-    stderr: String,
-    stdout: String,
-    elapsed: Duration,
-}
-
 /// Runs `init --probe URL [--probe-timeout T]` with extra environment variables.
-fn probe_env(url: &str, timeout: Option<&str>, envs: &[(&str, &str)]) -> Outcome {
-    let mut cmd = Command::new(init_bin());
-    cmd.arg("--probe").arg(url);
+fn probe_env(url: &str, timeout: Option<&str>, envs: &[(&str, &str)]) -> Finished {
+    let mut init = Init::new(Mode::Subreaper).args(["--probe", url]);
     if let Some(timeout) = timeout {
-        cmd.args(["--probe-timeout", timeout]);
+        init = init.args(["--probe-timeout", timeout]);
     }
-    cmd.env_remove("INIT_PROBE_TIMEOUT")
-        .env_remove("INIT_TEST_UNSET_VAR")
-        .envs(envs.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let start = Instant::now();
-    let mut child = cmd.spawn().expect("spawn init");
-    let mut out = child.stdout.take().expect("stdout pipe");
-    let mut err = child.stderr.take().expect("stderr pipe");
-    let out_reader = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let err_reader = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for init") {
-            break status;
-        }
-        if start.elapsed() > LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("init --probe {url} still running after {LIMIT:?}");
-        }
-        thread::sleep(Duration::from_millis(5));
-    };
-    let elapsed = start.elapsed();
-    Outcome {
-        code: status.code().expect("init exited (not killed by a signal)"),
-        stdout: out_reader.join().expect("stdout reader"),
-        stderr: err_reader.join().expect("stderr reader"),
-        elapsed,
+    for (key, value) in envs {
+        init = init.env(key, value);
     }
+    init.run()
 }
 
-fn probe(url: &str, timeout: Option<&str>) -> Outcome {
+fn probe(url: &str, timeout: Option<&str>) -> Finished {
     probe_env(url, timeout, &[])
 }
 
-fn assert_healthy(o: &Outcome) {
-    assert_eq!(o.code, 0, "{o:?}");
-    assert_eq!(o.stderr, "", "{o:?}");
-    assert_eq!(o.stdout, "", "{o:?}");
+#[track_caller]
+fn assert_healthy(o: &Finished) {
+    o.assert_code(0);
+    if !o.stdout.is_empty() || !o.stderr.is_empty() {
+        o.fail("a healthy probe prints nothing");
+    }
 }
 
 /// Exit `code` with exactly one `init: probe: ` line on stderr containing `needle`.
-fn assert_fails(o: &Outcome, code: i32, needle: &str) {
-    assert_eq!(o.code, code, "{o:?}");
-    assert_eq!(o.stdout, "", "{o:?}");
-    assert!(o.stderr.ends_with('\n'), "{o:?}");
-    assert_eq!(o.stderr.lines().count(), 1, "exactly one line: {o:?}");
-    assert!(o.stderr.starts_with("init: probe: "), "{o:?}");
-    assert!(o.stderr.contains(needle), "expected {needle:?}: {o:?}");
+#[track_caller]
+fn assert_fails(o: &Finished, code: i32, needle: &str) {
+    o.assert_code(code);
+    let one_line = o.stderr.ends_with('\n') && o.stderr.lines().count() == 1;
+    if !o.stdout.is_empty() || !one_line || !o.stderr.starts_with("init: probe: ") {
+        o.fail("expected nothing on stdout and one `init: probe: ` line on stderr");
+    }
+    if !o.stderr.contains(needle) {
+        o.fail(&format!("expected {needle:?} on stderr"));
+    }
 }
 
-fn assert_unhealthy(o: &Outcome, needle: &str) {
+#[track_caller]
+fn assert_unhealthy(o: &Finished, needle: &str) {
     assert_fails(o, 1, needle);
 }
 
-fn assert_bad_url(o: &Outcome, needle: &str) {
+#[track_caller]
+fn assert_bad_url(o: &Finished, needle: &str) {
     assert_fails(o, 2, needle);
 }
 
 /// Asserts the probe took about `timeout` (the deadline was honoured, not cut short).
-fn assert_took_about(o: &Outcome, timeout: Duration) {
+#[track_caller]
+fn assert_took_about(o: &Finished, timeout: Duration) {
     let slack = Duration::from_millis(2500);
     assert!(
         o.elapsed >= timeout.saturating_sub(Duration::from_millis(100))
@@ -113,7 +77,8 @@ fn assert_took_about(o: &Outcome, timeout: Duration) {
 }
 
 /// Asserts the probe finished well before its deadline.
-fn assert_quick(o: &Outcome) {
+#[track_caller]
+fn assert_quick(o: &Finished) {
     assert!(
         o.elapsed < Duration::from_secs(2),
         "took {:?}: {o:?}",
@@ -227,12 +192,6 @@ fn reply(reply: &'static str) -> Server {
     })
 }
 
-/// A port on 127.0.0.1 with nothing listening.
-fn closed_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-    listener.local_addr().expect("local addr").port()
-}
-
 fn status(code: u16) -> (Server, String) {
     let head: &'static str = match code {
         200 => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
@@ -324,7 +283,8 @@ fn informational_responses_are_skipped() {
 
 #[test]
 fn connection_refused_is_unhealthy() {
-    let url = format!("http://127.0.0.1:{}/health", closed_port());
+    let closed = ClosedPort::new();
+    let url = format!("http://127.0.0.1:{}/health", closed.port());
     let o = probe(&url, None);
     assert_eq!(
         o.stderr,
@@ -516,7 +476,8 @@ fn tcp_open_is_healthy() {
 
 #[test]
 fn tcp_closed_is_unhealthy() {
-    let url = format!("tcp://127.0.0.1:{}", closed_port());
+    let closed = ClosedPort::new();
+    let url = format!("tcp://127.0.0.1:{}", closed.port());
     let o = probe(&url, None);
     assert_eq!(
         o.stderr,
@@ -529,7 +490,7 @@ fn tcp_closed_is_unhealthy() {
 #[test]
 fn ipv6_literal() {
     let Ok(listener) = TcpListener::bind("[::1]:0") else {
-        eprintln!("skipped: no IPv6 loopback");
+        common::skip("no IPv6 loopback (cannot bind [::1]:0)");
         return;
     };
     let server = serve_on(listener, |c| {
@@ -547,9 +508,9 @@ fn ipv6_literal() {
     let listener = TcpListener::bind("[::1]:0").expect("bind [::1]");
     let port = listener.local_addr().expect("addr").port();
     assert_healthy(&probe(&format!("tcp://[::1]:{port}"), None));
-    drop(listener);
+    let closed = ClosedPort::on(std::net::Ipv6Addr::LOCALHOST.into()).expect("bind [::1]:0");
     assert_unhealthy(
-        &probe(&format!("tcp://[::1]:{port}"), None),
+        &probe(&format!("tcp://[::1]:{}", closed.port()), None),
         "connection refused",
     );
 }
@@ -561,7 +522,7 @@ fn host_name_is_resolved() {
         .map(|mut addrs| addrs.any(|a| a.ip() == Ipv4Addr::LOCALHOST))
         .unwrap_or(false);
     if !v4_localhost {
-        eprintln!("skipped: localhost does not resolve to 127.0.0.1");
+        common::skip("localhost does not resolve to 127.0.0.1 here");
         return;
     }
     // If localhost also resolves to ::1 (nothing listens there), that address is
@@ -584,7 +545,7 @@ fn host_name_is_resolved() {
 fn unresolvable_host_is_unhealthy_within_the_deadline() {
     // `.invalid` never resolves (RFC 2606); without network the lookup may hang instead.
     let o = probe("http://no-such-host.invalid:8000/", Some("2s"));
-    assert_eq!(o.code, 1, "{o:?}");
+    o.assert_code(1);
     assert!(
         o.stderr.contains("cannot resolve \"no-such-host.invalid\"")
             || o.stderr.contains("timed out after 2s"),
@@ -631,13 +592,8 @@ fn variables_are_expanded_from_the_environment() {
 
 #[test]
 fn expanded_url_is_named_when_unhealthy() {
-    let (_server, url) = status(500);
-    let port = url
-        .split(':')
-        .nth(2)
-        .and_then(|p| p.split('/').next())
-        .expect("port")
-        .to_owned();
+    let (server, url) = status(500);
+    let port = server.port.to_string();
     let o = probe_env(
         "http://127.0.0.1:${INIT_TEST_PORT}/health",
         None,
@@ -686,4 +642,36 @@ fn bad_or_unsupported_urls_are_exit_2_naming_them() {
         );
         assert_quick(&o);
     }
+}
+
+#[test]
+fn a_zero_timeout_always_times_out() {
+    // Even against a server that answers at once and an open TCP port; the control
+    // with a real timeout shows both are healthy.
+    let (server, url) = status(200);
+    let o = probe(&url, Some("0"));
+    assert_eq!(
+        o.stderr,
+        format!("init: probe: {url}: timed out after 0s\n"),
+        "{o:?}"
+    );
+    assert_unhealthy(&o, "timed out after 0s");
+    assert_quick(&o);
+    drop(server);
+    let (_server, url) = status(200);
+    assert_healthy(&probe(&url, Some("5s")));
+
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let tcp = format!(
+        "tcp://127.0.0.1:{}",
+        listener.local_addr().expect("addr").port()
+    );
+    for zero in ["0", "0s", "0ms"] {
+        let o = probe(&tcp, Some(zero));
+        assert_unhealthy(&o, "timed out after 0s");
+        assert_quick(&o);
+    }
+    let o = probe_env(&tcp, None, &[("INIT_PROBE_TIMEOUT", "0")]);
+    assert_unhealthy(&o, "timed out after 0s");
+    assert_healthy(&probe(&tcp, Some("5s")));
 }

@@ -43,10 +43,7 @@ fn an_orphan_is_adopted_by_init() {
     // As PID 1 by the kernel's rule; otherwise because init is a child subreaper.
     for mode in Mode::ALL {
         let run = orphans(Init::new(mode), &["--daemons", "1"]);
-        let line = run.wait_for_line("`daemon (pid: N)`", common::TIMEOUT, |l| {
-            l.starts_with("daemon (pid: ")
-        });
-        let ns_pid: i32 = line["daemon (pid: ".len()..line.len() - 1].parse().unwrap();
+        let ns_pid = run.wait_pid_line("daemon");
         let daemon = run.host_pid(ns_pid);
         let parent = common::proc_info(daemon).map(|p| p.ppid);
         if parent != Some(run.init_pid()) {

@@ -7,8 +7,9 @@ mod common;
 use common::{Init, Mode, Running, py, signal_name};
 
 use libc::{
-    SIGALRM, SIGCONT, SIGHUP, SIGINT, SIGIO, SIGPIPE, SIGPWR, SIGQUIT, SIGTERM, SIGTSTP, SIGTTIN,
-    SIGTTOU, SIGURG, SIGUSR1, SIGUSR2, SIGWINCH,
+    SIGABRT, SIGALRM, SIGBUS, SIGCONT, SIGFPE, SIGHUP, SIGILL, SIGINT, SIGIO, SIGPIPE, SIGPWR,
+    SIGQUIT, SIGSEGV, SIGSYS, SIGTERM, SIGTRAP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGUSR1,
+    SIGUSR2, SIGWINCH,
 };
 
 /// Signals that do not start shutdown, plus a real-time one.
@@ -138,9 +139,8 @@ fn rewrite_to_zero_drops_the_signal() {
     for mode in Mode::ALL {
         let run = recorder(mode, &["-r", "USR1:0"], &[]);
         run.signal(SIGUSR1);
-        // A marker sent after USR1: once it arrived, USR1 had its chance.
-        run.signal(SIGHUP);
-        run.wait_for_signal("", SIGHUP);
+        // The barrier: had init forwarded USR1, the child would have it by now.
+        run.settle("");
         run.signal(SIGTERM);
         let done = run.wait();
         done.assert_code(0);
@@ -162,6 +162,7 @@ fn init_rewrite_is_a_comma_list() {
         run.signal(SIGHUP);
         run.signal(SIGWINCH);
         run.wait_for_signal("", SIGWINCH);
+        run.settle("");
         run.signal(SIGTERM);
         let done = run.wait();
         done.assert_code(0);
@@ -196,10 +197,13 @@ fn a_dropped_sigterm_does_not_start_shutdown() {
     for mode in Mode::ALL {
         let mut run = recorder(mode, &["-r", "TERM:0", "-t", "1s"], &[]);
         run.signal(SIGTERM);
-        run.signal(SIGHUP);
-        run.wait_for_signal("", SIGHUP);
-        // Had TERM started shutdown, the child would have it by now, or be killed
-        // once the 1 s grace period ends.
+        // The barrier: had init forwarded the TERM, the child would have it by now.
+        run.settle("");
+        if run.signals_seen("").contains(&SIGTERM) {
+            run.fail("the dropped SIGTERM reached the child");
+        }
+        // Had TERM started shutdown without forwarding it, the 1 s grace period would
+        // end in SIGKILL: watch 1.5 s for that.
         std::thread::sleep(std::time::Duration::from_millis(1500));
         if run.try_status().is_some() {
             run.fail("init ended although its only TERM was dropped");
@@ -274,17 +278,19 @@ fn init_pgroup_off_leaves_the_grandchild_alone() {
 
 #[test]
 fn pdeathsig_is_delivered_and_forwarded_when_inits_parent_dies() {
-    for mode in Mode::ALL {
-        let mut init = Init::new(mode);
+    // The same with the flag and with INIT_PDEATHSIG.
+    let ways: [fn(Init) -> Init; 2] = [
+        |init| init.args(["-p", "USR1"]),
+        |init| init.env("INIT_PDEATHSIG", "USR1"),
+    ];
+    for (mode, way) in Mode::ALL.into_iter().flat_map(|m| ways.map(|w| (m, w))) {
+        let mut init = way(Init::new(mode));
         if mode == Mode::Subreaper {
             // A parent to kill: sh runs init in the foreground (not exec'd).
             init = init.wrap(["sh", "-c", "\"$@\"; exit $?", "sh"]);
         }
         // As PID 1, init's parent is unshare, the started process itself.
-        let mut run = init
-            .args(["-p", "USR1", "--"])
-            .args(py("signals.py", &[]))
-            .spawn();
+        let mut run = init.arg("--").args(py("signals.py", &[])).spawn();
         run.wait_ready("");
         let init_pid = run.init_pid();
         run.kill_root();
@@ -305,9 +311,8 @@ fn sigchld_sent_to_init_is_not_forwarded() {
     for mode in Mode::ALL {
         let run = recorder(mode, &[], &[]);
         run.signal(libc::SIGCHLD);
-        // A marker sent after CHLD: once it arrived, CHLD had its chance.
-        run.signal(SIGHUP);
-        run.wait_for_signal("", SIGHUP);
+        // The barrier: had init forwarded CHLD, the child would have it by now.
+        run.settle("");
         run.signal(SIGTERM);
         let done = run.wait();
         done.assert_code(0);
@@ -328,6 +333,112 @@ fn the_child_runs_in_its_own_process_group() {
         let words: Vec<&str> = run.stdout.split_whitespace().collect();
         if words.len() != 4 || words[1] != words[3] {
             run.fail("the child should lead a process group of its own");
+        }
+    }
+}
+
+#[test]
+fn the_barrier_sees_every_signal_init_forwarded_before_it() {
+    // The control for the tests above that show a signal was NOT forwarded (dropped by
+    // a rewrite, CHLD, a dropped TERM): the same send and barrier, and a signal init
+    // does forward is always recorded by the time the barrier returns, whatever its
+    // number, without waiting for it.
+    for mode in Mode::ALL {
+        let run = recorder(mode, &[], &[]);
+        for sig in non_stopping_signals() {
+            run.signal(sig);
+            run.settle("");
+            if !run.signals_seen("").contains(&sig) {
+                run.fail(&format!(
+                    "{} was not recorded by the time the barrier returned",
+                    signal_name(sig)
+                ));
+            }
+        }
+        run.signal(SIGTERM);
+        run.wait().assert_code(0);
+    }
+}
+
+#[test]
+fn fault_signals_and_abrt_sent_by_another_process_are_forwarded() {
+    // Only faults the kernel raises in init itself are not forwarded; the same signals
+    // sent with kill(2) are, and init survives them.
+    for mode in Mode::ALL {
+        let mut run = recorder(mode, &[], &[]);
+        for sig in [SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTRAP, SIGSYS] {
+            run.signal(sig);
+            run.wait_for_signal("", sig);
+        }
+        if let Some(status) = run.try_status() {
+            run.fail(&format!("init ended after the fault signals: {status}"));
+        }
+        run.signal(SIGTERM);
+        run.wait().assert_code(0).assert_quiet();
+    }
+}
+
+/// The name init's log gives a standard signal (`SIGUSR1`).
+fn log_name(sig: i32) -> &'static str {
+    nix::sys::signal::Signal::try_from(sig)
+        .map(|s| s.as_str())
+        .unwrap_or_else(|_| panic!("{sig} is not a standard signal"))
+}
+
+#[test]
+fn with_vv_init_logs_one_line_per_forwarded_signal() {
+    // A real-time signal first, the standard ones after it: init handles them in the
+    // order sent (each is waited for), so once the last one's line is written, every
+    // earlier one's is too.
+    let rt = libc::SIGRTMIN() + 3;
+    let standard: Vec<i32> = non_stopping_signals()
+        .into_iter()
+        .filter(|&s| s < libc::SIGRTMIN())
+        .collect();
+    let last = *standard.last().expect("standard signals");
+    // With -g the line says `forwarded SIGX to the process group`.
+    let runs: [(&[&str], bool); 3] = [(&["-vv"], true), (&["-vv", "-g"], true), (&["-v"], false)];
+    for (verbosity, logged) in runs {
+        for mode in Mode::ALL {
+            let run = recorder(mode, verbosity, &[]);
+            for &sig in std::iter::once(&rt).chain(&standard) {
+                run.signal(sig);
+                run.wait_for_signal("", sig);
+            }
+            if logged {
+                let line = format!("forwarded {}", log_name(last));
+                run.wait_for_stderr_line(&format!("`{line}`"), common::TIMEOUT, |l| {
+                    l.contains(&line)
+                });
+            }
+            let log = run.stderr();
+            run.signal(SIGTERM);
+            let done = run.wait();
+            done.assert_code(0);
+            let count = |needle: &str| {
+                log.lines()
+                    .filter(|l| l.starts_with("init: DEBUG ") && l.contains(needle))
+                    .count()
+            };
+            let mut wrong = Vec::new();
+            for &sig in &standard {
+                let n = count(&format!("forwarded {} ", log_name(sig)));
+                if n != usize::from(logged) {
+                    wrong.push(format!("{}: {n} lines", log_name(sig)));
+                }
+            }
+            // init names real-time signals after its own C library's SIGRTMIN.
+            let n = count("forwarded SIGRTMIN+");
+            if n != usize::from(logged) {
+                wrong.push(format!("{}: {n} lines", signal_name(rt)));
+            }
+            if !wrong.is_empty() {
+                done.fail(&format!(
+                    "{mode:?} {verbosity:?}: expected {} `init: DEBUG forwarded SIG...` line \
+                     per signal sent, got {wrong:?}",
+                    usize::from(logged)
+                ));
+            }
         }
     }
 }

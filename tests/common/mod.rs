@@ -18,6 +18,15 @@
 //!   assertions that print everything on failure.
 //! - [`proc_tree`] / [`ProcInfo`]: a snapshot of `/proc` (pid, ppid, session, state,
 //!   comm, start time, innermost namespace pid) to look for zombies and leftovers.
+//! - Synchronising on what is observable, never on sleeps: [`Running::wait_for_line`]
+//!   and [`Running::wait_for_stderr_line`] (e.g. init's `-v` lines),
+//!   [`Running::wait_pid_line`], and [`Running::settle`], a barrier (a real-time
+//!   [`marker`] signal) after which every standard signal sent before it has been
+//!   handled by init and recorded by the child if init forwarded it: the way to show
+//!   that a signal was *not* forwarded.
+//! - [`skip`]: a test that cannot run its scenario on this machine fails, unless
+//!   `INIT_TEST_ALLOW_SKIP=1` ([`ALLOW_SKIP`]); then it prints `SKIPPED` past the capture.
+//! - [`ClosedPort`]: a port that refuses connections and that nobody else can take.
 //!
 //! The binary under test is `$INIT_BIN` when set, else the crate's `init`. Fixture
 //! programs live in `tests/fixtures/` and run under the real `python3` from `PATH`
@@ -340,12 +349,21 @@ impl Init {
         // running Drop (e.g. the test binary is killed). Descriptors above 2 that the
         // test process itself inherited (from a shell, a CI agent) are made
         // close-on-exec: init passes on everything it is given, so a run starts with
-        // 0-2 only and the descriptors a test hands over on purpose.
+        // 0-2 only and the descriptors a test hands over on purpose. Signals the test
+        // process was started with ignored (`nohup` ignores HUP, a shell's background
+        // job INT and QUIT) are set back to default: init passes its ignored set on to
+        // the child, and a run must not depend on how the test runner was started
+        // (std already resets the mask and SIGPIPE). signal(2) is async-signal-safe.
         unsafe {
             cmd.pre_exec(|| {
                 libc::setsid();
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
                 libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 1u32 << 2);
+                for sig in 1..libc::SIGRTMIN() {
+                    if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                        libc::signal(sig, libc::SIG_DFL);
+                    }
+                }
                 Ok(())
             });
         }
@@ -463,12 +481,16 @@ impl Running {
     }
 
     fn find_program(&self) -> Option<i32> {
+        self.find_comm(&self.program_comm)
+    }
+
+    fn find_comm(&self, comm: &str) -> Option<i32> {
         let tree = proc_tree();
         let mut level = vec![self.root];
         while !level.is_empty() {
             for &pid in &level {
                 if let Some(p) = tree.get(&pid) {
-                    if p.comm == self.program_comm && p.state != 'Z' {
+                    if p.comm == comm && p.state != 'Z' {
                         return Some(pid);
                     }
                 }
@@ -540,27 +562,118 @@ impl Running {
         timeout: Duration,
         pred: impl Fn(&str) -> bool,
     ) -> String {
+        self.wait_for_output_line(&self.stdout, "stdout", what, timeout, pred)
+    }
+
+    /// Waits until a stderr line (init's log, or the child's own stderr) satisfies
+    /// `pred`; returns it. E.g. init's `-v` line `holding SIGTERM for the pre-stop delay`.
+    #[track_caller]
+    pub fn wait_for_stderr_line(
+        &self,
+        what: &str,
+        timeout: Duration,
+        pred: impl Fn(&str) -> bool,
+    ) -> String {
+        self.wait_for_output_line(&self.stderr, "stderr", what, timeout, pred)
+    }
+
+    #[track_caller]
+    fn wait_for_output_line(
+        &self,
+        output: &Output,
+        name: &str,
+        what: &str,
+        timeout: Duration,
+        pred: impl Fn(&str) -> bool,
+    ) -> String {
         let deadline = Instant::now() + timeout;
-        loop {
-            let text = self.stdout();
-            if let Some(line) = text
+        let find = |pred: &dyn Fn(&str) -> bool| {
+            output
+                .text()
                 .lines()
                 .map(|l| l.trim_end_matches('\r'))
                 .find(|l| pred(l))
-            {
-                return line.to_string();
+                .map(str::to_string)
+        };
+        loop {
+            if let Some(line) = find(&pred) {
+                return line;
             }
             if Instant::now() > deadline {
-                self.fail(&format!("timed out after {timeout:?} waiting for {what}"));
+                self.fail(&format!(
+                    "timed out after {timeout:?} waiting for {what} on {name}"
+                ));
             }
-            if self.stdout.at_eof() {
+            if output.at_eof() {
                 // Nothing more will come; give a last read a moment, then give up.
                 thread::sleep(POLL);
-                let text = self.stdout();
-                if let Some(line) = text.lines().find(|l| pred(l)) {
-                    return line.to_string();
+                if let Some(line) = find(&pred) {
+                    return line;
                 }
-                self.fail(&format!("stdout closed while waiting for {what}"));
+                self.fail(&format!("{name} closed while waiting for {what}"));
+            }
+            thread::sleep(POLL);
+        }
+    }
+
+    /// Waits for the fixture line `KIND (pid: N)` (e.g. `daemon (pid: 12)`) and
+    /// returns N, the pid as the fixture sees it (its own PID namespace).
+    #[track_caller]
+    pub fn wait_pid_line(&self, kind: &str) -> i32 {
+        let prefix = format!("{kind} (pid: ");
+        let line = self.wait_for_line(&format!("`{prefix}N)`"), TIMEOUT, |l| {
+            l.starts_with(&prefix)
+        });
+        parse_pid(&line, &prefix).unwrap_or_else(|| self.fail(&format!("bad line {line:?}")))
+    }
+
+    /// Sends the [`marker`] signal to init and waits until `tag` has recorded it (once
+    /// more than before). Because the kernel hands a process its lowest-numbered pending
+    /// signal first and the marker is real-time (above every standard signal), this is a
+    /// barrier: every standard signal sent to init before this call has been taken by
+    /// init, handled, and, if init forwarded it, recorded by `tag` by the time this
+    /// returns. Use it to show that a signal was NOT forwarded (dropped, CHLD, held).
+    #[track_caller]
+    pub fn settle(&self, tag: &str) {
+        let marker = marker();
+        let count = |run: &Running| {
+            run.signals_seen(tag)
+                .iter()
+                .filter(|&&s| s == marker)
+                .count()
+        };
+        let before = count(self);
+        self.signal(marker);
+        let deadline = Instant::now() + TIMEOUT;
+        while count(self) <= before {
+            if Instant::now() > deadline {
+                self.fail(&format!(
+                    "timed out after {TIMEOUT:?} waiting for {} to record the marker {}",
+                    if tag.is_empty() { "the child" } else { tag },
+                    signal_name(marker)
+                ));
+            }
+            thread::sleep(POLL);
+        }
+    }
+
+    /// The host pid of the shallowest live process at or below the started one whose
+    /// `comm` is `comm` (cut to 15 bytes, as the kernel does), once one appears: e.g.
+    /// init when a wrapper or fixture execs into it, so [`Running::init_pid`] (which looks
+    /// for the started program's name) cannot find it.
+    #[track_caller]
+    pub fn wait_for_comm(&self, comm: &str) -> i32 {
+        let comm: String = comm.chars().take(15).collect();
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(pid) = self.find_comm(&comm) {
+                return pid;
+            }
+            if Instant::now() > deadline {
+                self.fail(&format!(
+                    "no process running `{comm}` appeared below pid {}",
+                    self.root
+                ));
             }
             thread::sleep(POLL);
         }
@@ -1018,4 +1131,130 @@ pub fn run_helper(argv: &[OsString], input: &str) -> (ExitStatus, String) {
         }
         thread::sleep(POLL);
     }
+}
+
+/// The signal [`Running::settle`] sends as a barrier: real-time, so the kernel hands it
+/// to a process only after every standard signal pending there, and forwarded by init
+/// like any other.
+pub fn marker() -> i32 {
+    libc::SIGRTMIN() + 7
+}
+
+/// Is the test running as root?
+pub fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// Set to `1` to let tests skip scenarios this machine cannot run (no root, no IPv6
+/// loopback, no container builder). Unset, such a test fails and says why: a green run
+/// never hides a scenario it did not run. CI (root, apt) must not set it.
+pub const ALLOW_SKIP: &str = "INIT_TEST_ALLOW_SKIP";
+
+/// Called by a test that cannot run its scenario here (`reason` says why); the test
+/// returns right after. Fails the test unless [`ALLOW_SKIP`] is `1`; when it is, writes
+/// `SKIPPED <test>: <reason>` straight to the terminal (past the harness's capture),
+/// so the skip is seen in the run's output.
+#[track_caller]
+pub fn skip(reason: &str) {
+    let test = thread::current().name().unwrap_or("this test").to_string();
+    if std::env::var_os(ALLOW_SKIP).is_some_and(|v| v == "1") {
+        let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {reason}");
+        return;
+    }
+    panic!(
+        "{test} cannot run its scenario on this machine: {reason}\n(set {ALLOW_SKIP}=1 to \
+         skip such tests; they are then reported as SKIPPED on stderr)"
+    );
+}
+
+/// A field of `/proc/PID/status` (`VmRSS`, `Uid`, `NSpid`, `SigPnd`, ...), trimmed.
+pub fn status_field(pid: i32, field: &str) -> Option<String> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .map(|v| v.trim().to_string())
+}
+
+/// A TCP port on 127.0.0.1 that refuses connections for as long as this lives: a socket
+/// bound to it but not listening. Unlike binding port 0 and closing the socket, no other
+/// test (or server) can take the port meanwhile.
+pub struct ClosedPort {
+    _socket: std::os::fd::OwnedFd,
+    port: u16,
+}
+
+impl ClosedPort {
+    /// On 127.0.0.1.
+    #[track_caller]
+    pub fn new() -> ClosedPort {
+        ClosedPort::on(std::net::Ipv4Addr::LOCALHOST.into())
+            .unwrap_or_else(|e| panic!("a closed port on 127.0.0.1: {e}"))
+    }
+
+    /// On `ip` (e.g. `::1`); an error when the address cannot be bound here.
+    pub fn on(ip: std::net::IpAddr) -> std::io::Result<ClosedPort> {
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        let family = if ip.is_ipv4() {
+            libc::AF_INET
+        } else {
+            libc::AF_INET6
+        };
+        // SAFETY: socket(2) takes no pointers; the result is checked before use.
+        let fd = unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: fd is a fresh descriptor that nothing else owns; OwnedFd closes it.
+        let socket = unsafe { OwnedFd::from_raw_fd(fd) };
+        // SAFETY: an all-zero sockaddr_storage is valid; it is large enough for either
+        // address family, and only the family's own fields are set.
+        let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+        let mut len = match ip {
+            std::net::IpAddr::V4(v4) => {
+                // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
+                let sin = unsafe { &mut *(&mut storage as *mut _ as *mut libc::sockaddr_in) };
+                sin.sin_family = libc::AF_INET as libc::sa_family_t;
+                sin.sin_addr.s_addr = u32::from(v4).to_be();
+                std::mem::size_of::<libc::sockaddr_in>()
+            }
+            std::net::IpAddr::V6(v6) => {
+                // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in6.
+                let sin6 = unsafe { &mut *(&mut storage as *mut _ as *mut libc::sockaddr_in6) };
+                sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+                sin6.sin6_addr.s6_addr = v6.octets();
+                std::mem::size_of::<libc::sockaddr_in6>()
+            }
+        } as libc::socklen_t;
+        let addr = &mut storage as *mut _ as *mut libc::sockaddr;
+        // SAFETY: addr points to `len` valid bytes for bind and to the whole storage for
+        // getsockname, which writes at most `len` (set to the storage's size) bytes.
+        unsafe {
+            if libc::bind(socket.as_raw_fd(), addr, len) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            if libc::getsockname(socket.as_raw_fd(), addr, &mut len) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
+        // sin_port and sin6_port sit at the same offset, right after the family.
+        // SAFETY: storage was filled in by getsockname for this family.
+        let port = unsafe { (*(&storage as *const _ as *const libc::sockaddr_in)).sin_port };
+        Ok(ClosedPort {
+            _socket: socket,
+            port: u16::from_be(port),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+/// Sends `sig` to `pid` (a host pid) and says whether kill(2) succeeded; for loops that
+/// must not stop at a process that is already gone (e.g. a signal storm).
+pub fn kill(pid: i32, sig: i32) -> bool {
+    // SAFETY: kill(2) has no memory-safety preconditions.
+    unsafe { libc::kill(pid, sig) == 0 }
 }
