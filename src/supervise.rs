@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use tracing::{debug, error, info, warn};
+use tracing::{debug, error, info, trace, warn};
 
 use crate::config::{Config, show_duration};
 use crate::exit_code::ChildEnd;
@@ -130,6 +130,12 @@ impl Supervisor<'_> {
     }
 
     fn on_signal(&mut self, sig: Received) {
+        trace!(
+            from = sig.pid,
+            code = sig.code,
+            "received {}",
+            signals::name(sig.signo)
+        );
         if sig.signo == libc::SIGCHLD {
             return;
         }

@@ -243,13 +243,13 @@ type Env = &'static [(&'static str, &'static str)];
 
 #[test]
 fn tini_verbosity_sets_the_log_level_and_init_verbosity_beats_it() {
-    // A run with a forward (a DEBUG line) and a shutdown (an INFO line); init logs
-    // nothing at TRACE on such a run, so 3 shows as much as 2.
+    // A run with a forward (a DEBUG line), a shutdown (an INFO line) and signals
+    // received (a TRACE line each).
     let cases: [(Env, &[&str]); 7] = [
         (&[("TINI_VERBOSITY", "0")], &[]),
         (&[("TINI_VERBOSITY", "1")], &["INFO"]),
         (&[("TINI_VERBOSITY", "2")], &["DEBUG", "INFO"]),
-        (&[("TINI_VERBOSITY", "3")], &["DEBUG", "INFO"]),
+        (&[("TINI_VERBOSITY", "3")], &["DEBUG", "INFO", "TRACE"]),
         // tini's rule: what is not a number counts as 0.
         (&[("TINI_VERBOSITY", "loud")], &[]),
         (&[("TINI_VERBOSITY", "2"), ("INIT_VERBOSITY", "0")], &[]),
