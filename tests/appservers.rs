@@ -15,43 +15,13 @@ use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Init, Mode, Running, poll_until, proc_info, proc_tree};
+use common::{Init, Mode, Running, poll_until, proc_info, proc_tree, venv_bin};
 
 /// Deadline for an app server to start answering (a cold Python start on a loaded
 /// 2-core machine).
 const START: Duration = Duration::from_secs(30);
 /// Deadline for gunicorn to act on a signal (its master wakes at least once a second).
 const REACT: Duration = Duration::from_secs(15);
-
-/// The venv with uvicorn, gunicorn and uvicorn-worker; fails the test when it is missing.
-fn venv() -> &'static Path {
-    static VENV: OnceLock<PathBuf> = OnceLock::new();
-    VENV.get_or_init(|| {
-        let dir = match std::env::var_os("INIT_TEST_VENV") {
-            Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-            _ => Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv"),
-        };
-        let python = dir.join("bin/python");
-        let ok = Command::new(&python)
-            .args(["-c", "import uvicorn, gunicorn, uvicorn_worker"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(
-            ok,
-            "no venv with uvicorn, gunicorn and uvicorn-worker at {}: run scripts/setup-venv \
-             (or point INIT_TEST_VENV at one)",
-            dir.display()
-        );
-        dir
-    })
-}
-
-fn venv_bin(name: &str) -> PathBuf {
-    venv().join("bin").join(name)
-}
 
 fn app_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/app")

@@ -1,17 +1,18 @@
 //! What a runtime hands init besides argv reaches the app as it would without init:
 //! inherited descriptors (podman `--preserve-fds`, a supervisor's pipe), systemd socket
 //! activation (`LISTEN_PID`, `LISTEN_FDS`, the sockets), and the identity runtimes read
-//! (`--version` as Docker's daemon parses it, `--license`, `-p` with real-time signals).
+//! (`--version` as Docker's daemon parses it, `--license`). `-p` with real-time signals
+//! is in tests/signals.rs, beside the other parent-death cases.
 
 mod common;
 
 use std::ffi::OsString;
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Init, Mode, Running, TempDir, fixture, py, python};
+use common::{Init, Mode, Running, TempDir, fixture, py, python, venv_bin};
 use libc::SIGTERM;
 
 fn words(list: &[&str]) -> Vec<OsString> {
@@ -184,21 +185,6 @@ fn listen_pidfdid_of_init_is_dropped_with_the_rewrite() {
     }
 }
 
-/// The venv scripts/setup-venv makes (gunicorn is pinned there).
-fn venv_bin(name: &str) -> PathBuf {
-    let dir = match std::env::var_os("INIT_TEST_VENV") {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv"),
-    };
-    let bin = dir.join("bin").join(name);
-    assert!(
-        bin.exists(),
-        "{} is missing: run scripts/setup-venv (or set INIT_TEST_VENV)",
-        bin.display()
-    );
-    bin
-}
-
 /// One `GET /` over the activated socket: the status line, within a deadline.
 fn http_get(port: u16) -> Result<String, String> {
     use std::io::Write;
@@ -348,58 +334,4 @@ fn license_prints_the_license_file() {
             run.fail("the license printed should be the LICENSE file");
         }
     }
-}
-
-#[test]
-fn pdeathsig_takes_real_time_signals_and_forwards_them() {
-    let rtmin = libc::SIGRTMIN();
-    let rtmax = libc::SIGRTMAX();
-    for (spelling, sig) in [
-        ("40", 40),
-        ("RTMIN+6", rtmin + 6),
-        ("SIGRTMAX-1", rtmax - 1),
-    ] {
-        for mode in Mode::ALL {
-            let mut init = Init::new(mode);
-            if mode == Mode::Subreaper {
-                // A parent to kill: sh runs init in the foreground (not exec'd).
-                init = init.wrap(["sh", "-c", "\"$@\"; exit $?", "sh"]);
-            }
-            let mut run = init
-                .args(["-p", spelling, "--"])
-                .args(py("signals.py", &[]))
-                .spawn();
-            run.wait_ready("");
-            let init_pid = run.init_pid();
-            run.kill_root();
-            run.wait_for_signal("", sig);
-            run.signal_pid(init_pid, SIGTERM);
-            run.wait_for_signal("", SIGTERM);
-            let gone = common::poll_until(common::TIMEOUT, || {
-                common::proc_info(init_pid).is_none_or(|p| p.state == 'Z')
-            });
-            if !gone {
-                run.fail("init did not exit after its child did");
-            }
-            if !run.stderr().is_empty() {
-                run.fail(&format!("-p {spelling} should start quietly"));
-            }
-        }
-    }
-}
-
-#[test]
-fn init_pdeathsig_variable_takes_real_time_signals() {
-    let mut run = Init::new(Mode::Subreaper)
-        .wrap(["sh", "-c", "\"$@\"; exit $?", "sh"])
-        .env("INIT_PDEATHSIG", "RTMIN+3")
-        .arg("--")
-        .args(py("signals.py", &[]))
-        .spawn();
-    run.wait_ready("");
-    let init_pid = run.init_pid();
-    run.kill_root();
-    run.wait_for_signal("", libc::SIGRTMIN() + 3);
-    run.signal_pid(init_pid, SIGTERM);
-    run.wait_for_signal("", SIGTERM);
 }

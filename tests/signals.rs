@@ -278,13 +278,22 @@ fn init_pgroup_off_leaves_the_grandchild_alone() {
 
 #[test]
 fn pdeathsig_is_delivered_and_forwarded_when_inits_parent_dies() {
-    // The same with the flag and with INIT_PDEATHSIG.
-    let ways: [fn(Init) -> Init; 2] = [
-        |init| init.args(["-p", "USR1"]),
-        |init| init.env("INIT_PDEATHSIG", "USR1"),
+    // With the flag and with INIT_PDEATHSIG, standard and real-time signals (RTMIN is
+    // 34 as glibc counts, whatever C library init links).
+    let rtmin = libc::SIGRTMIN();
+    let ways: [(&[&str], Option<&str>, i32); 6] = [
+        (&["-p", "USR1"], None, SIGUSR1),
+        (&[], Some("USR1"), SIGUSR1),
+        (&["-p", "40"], None, 40),
+        (&["-p", "RTMIN+6"], None, rtmin + 6),
+        (&["-p", "SIGRTMAX-1"], None, libc::SIGRTMAX() - 1),
+        (&[], Some("RTMIN+3"), rtmin + 3),
     ];
-    for (mode, way) in Mode::ALL.into_iter().flat_map(|m| ways.map(|w| (m, w))) {
-        let mut init = way(Init::new(mode));
+    for (mode, (flags, var, sig)) in Mode::ALL.into_iter().flat_map(|m| ways.map(|w| (m, w))) {
+        let mut init = Init::new(mode).args(flags);
+        if let Some(value) = var {
+            init = init.env("INIT_PDEATHSIG", value);
+        }
         if mode == Mode::Subreaper {
             // A parent to kill: sh runs init in the foreground (not exec'd).
             init = init.wrap(["sh", "-c", "\"$@\"; exit $?", "sh"]);
@@ -294,7 +303,7 @@ fn pdeathsig_is_delivered_and_forwarded_when_inits_parent_dies() {
         run.wait_ready("");
         let init_pid = run.init_pid();
         run.kill_root();
-        run.wait_for_signal("", SIGUSR1);
+        run.wait_for_signal("", sig);
         run.signal_pid(init_pid, SIGTERM);
         run.wait_for_signal("", SIGTERM);
         let gone = common::poll_until(common::TIMEOUT, || {
@@ -302,6 +311,9 @@ fn pdeathsig_is_delivered_and_forwarded_when_inits_parent_dies() {
         });
         if !gone {
             run.fail("init did not exit after its child did");
+        }
+        if !run.stderr().is_empty() {
+            run.fail("a parent-death signal should be set up quietly");
         }
     }
 }

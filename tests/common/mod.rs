@@ -1258,3 +1258,34 @@ pub fn kill(pid: i32, sig: i32) -> bool {
     // SAFETY: kill(2) has no memory-safety preconditions.
     unsafe { libc::kill(pid, sig) == 0 }
 }
+
+/// The venv `scripts/setup-venv` makes (`$INIT_TEST_VENV`, else `<repo>/.venv`).
+/// The venv with uvicorn, gunicorn and uvicorn-worker; fails the test when it is missing.
+pub fn venv() -> &'static Path {
+    static VENV: OnceLock<PathBuf> = OnceLock::new();
+    VENV.get_or_init(|| {
+        let dir = match std::env::var_os("INIT_TEST_VENV") {
+            Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+            _ => Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv"),
+        };
+        let python = dir.join("bin/python");
+        let ok = Command::new(&python)
+            .args(["-c", "import uvicorn, gunicorn, uvicorn_worker"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            ok,
+            "no venv with uvicorn, gunicorn and uvicorn-worker at {}: run scripts/setup-venv \
+             (or point INIT_TEST_VENV at one)",
+            dir.display()
+        );
+        dir
+    })
+}
+
+pub fn venv_bin(name: &str) -> PathBuf {
+    venv().join("bin").join(name)
+}
