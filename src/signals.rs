@@ -321,15 +321,14 @@ pub fn parse(s: &str) -> Option<i32> {
         }
         digits.parse::<i32>().ok()
     };
-    let (rtmin, rtmax) = (RTMIN, RTMAX);
     let n = if let Some(rest) = name.strip_prefix("RTMIN") {
-        rtmin.checked_add(offset(rest, '+')?)?
+        RTMIN.checked_add(offset(rest, '+')?)?
     } else if let Some(rest) = name.strip_prefix("RTMAX") {
-        rtmax.checked_sub(offset(rest, '-')?)?
+        RTMAX.checked_sub(offset(rest, '-')?)?
     } else {
         return None;
     };
-    (rtmin..=rtmax).contains(&n).then_some(n)
+    (RTMIN..=RTMAX).contains(&n).then_some(n)
 }
 
 /// `SIGTERM`, `SIGRTMIN+3`, or `signal 33` for the C libraries' reserved ones.
