@@ -57,7 +57,8 @@ struct Supervisor<'a> {
     stop_began: Option<Instant>,
     /// Processes reaped since shutdown began.
     stopped: usize,
-    /// How many processes were still running when the grace period ended.
+    /// How many processes were still running when the grace period ended (`Some(0)`
+    /// when /proc could not tell); `None` while no SIGKILL was needed.
     sigkilled: Option<usize>,
 }
 
