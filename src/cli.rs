@@ -2,7 +2,7 @@
 //! falls back to. Values stay raw strings here; `config` validates them.
 //!
 //! A small getopt-style parser rather than clap: clap cost 108 KiB of a binary whose
-//! budget is tini-static's 708 KB, for twelve flags (see the README's design notes).
+//! budget is catatonit's 699 KB, for sixteen flags (see the README's design notes).
 //! Grammar, as tini's: short flags cluster (`-vvv`, `-gs`) and take a value attached or
 //! as the next word (`-t5s`, `-t 5s`); long flags take `--flag=value` or `--flag value`;
 //! `--` or the first word that is not an option starts COMMAND, and every word after it
@@ -15,6 +15,7 @@ init: a tiny init for containers. Runs COMMAND as its child, forwards signals, r
 zombies and shuts the whole tree down cleanly.
 
 Usage: init [OPTIONS] [--] COMMAND [ARGS]...
+       init -P | --pause [OPTIONS]
        init --probe URL [--probe-timeout DUR]
 
 Options (environment variable used when the flag is absent):
@@ -35,12 +36,15 @@ Options (environment variable used when the flag is absent):
   -v                       more logs: -v info, -vv debug, -vvv trace
                            (INIT_VERBOSITY, TINI_VERBOSITY: 0-3)
       --log-format FORMAT  text or json (INIT_LOG_FORMAT, then LOG_FORMAT)
+  -P, --pause              no command: a pod's pause process; reaps orphans, stops
+                           everything left on TERM, INT or QUIT (INIT_PAUSE)
       --probe URL          one health probe: http://HOST:PORT/PATH or tcp://HOST:PORT
       --probe-timeout DUR  deadline for the whole probe [3s] (INIT_PROBE_TIMEOUT)
   -h, --help               print this help
   -V, --version            print the version
+  -l, --license            print the license
 
-DUR: 1500ms, 10s, 2m or seconds (10, 0.5). SIG: TERM, SIGTERM, term or 15.
+DUR: 1500ms, 10s, 2m or seconds (10, 0.5). SIG: TERM, SIGTERM, term, 15, RTMIN+2.
 Booleans in INIT_*: 1/true/yes/on or 0/false/no/off; TINI_* variables: set means on.
 
 Exit codes: the child's code; 128+N when signal N killed it; 0 for codes listed with -e;
@@ -61,6 +65,7 @@ pub struct Args {
     pub warn_on_reap: bool,
     pub verbose: u8,
     pub log_format: Option<String>,
+    pub pause: bool,
     pub probe: Option<String>,
     pub probe_timeout: Option<String>,
     pub command: Vec<OsString>,
@@ -72,6 +77,7 @@ pub enum Parsed {
     Run(Box<Args>),
     Help,
     Version,
+    License,
 }
 
 /// Every flag: short letter, long name, whether it takes a value.
@@ -87,13 +93,15 @@ enum Flag {
     WarnOnReap,
     Verbose,
     LogFormat,
+    Pause,
     Probe,
     ProbeTimeout,
     Help,
     Version,
+    License,
 }
 
-const FLAGS: [(Option<char>, &str, Flag, bool); 14] = [
+const FLAGS: [(Option<char>, &str, Flag, bool); 16] = [
     (Some('t'), "grace-period", Flag::GracePeriod, true),
     (None, "pre-stop-delay", Flag::PreStopDelay, true),
     (Some('r'), "rewrite", Flag::Rewrite, true),
@@ -104,10 +112,12 @@ const FLAGS: [(Option<char>, &str, Flag, bool); 14] = [
     (Some('w'), "warn-on-reap", Flag::WarnOnReap, false),
     (Some('v'), "verbose", Flag::Verbose, false),
     (None, "log-format", Flag::LogFormat, true),
+    (Some('P'), "pause", Flag::Pause, false),
     (None, "probe", Flag::Probe, true),
     (None, "probe-timeout", Flag::ProbeTimeout, true),
     (Some('h'), "help", Flag::Help, false),
     (Some('V'), "version", Flag::Version, false),
+    (Some('l'), "license", Flag::License, false),
 ];
 
 fn display_name(flag: Flag) -> String {
@@ -194,10 +204,12 @@ pub fn parse(argv: Vec<OsString>) -> Result<Parsed, String> {
                 Flag::WarnOnReap => args.warn_on_reap = true,
                 Flag::Verbose => args.verbose = args.verbose.saturating_add(1),
                 Flag::LogFormat => args.log_format = Some(value),
+                Flag::Pause => args.pause = true,
                 Flag::Probe => args.probe = Some(value),
                 Flag::ProbeTimeout => args.probe_timeout = Some(value),
                 Flag::Help => return Ok(Parsed::Help),
                 Flag::Version => return Ok(Parsed::Version),
+                Flag::License => return Ok(Parsed::License),
             }
         }
     }
@@ -286,6 +298,24 @@ mod tests {
             parse(["init", "-v", "--version"].map(OsString::from).to_vec()),
             Ok(Parsed::Version)
         ));
+        assert!(matches!(
+            parse(["init", "-l"].map(OsString::from).to_vec()),
+            Ok(Parsed::License)
+        ));
+        assert!(matches!(
+            parse(["init", "-g", "--license"].map(OsString::from).to_vec()),
+            Ok(Parsed::License)
+        ));
+    }
+
+    #[test]
+    fn pause_is_a_switch_that_clusters() {
+        let a = run(&["-P"]).expect("parses");
+        assert!(a.pause && a.command.is_empty());
+        let a = run(&["-Pv", "--pause"]).expect("parses");
+        assert!(a.pause);
+        assert_eq!(a.verbose, 1);
+        assert!(run(&["--pause=1"]).is_err());
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub struct Config {
     pub warn_on_reap: bool,
     pub verbosity: u8,
     pub log_format: LogFormat,
+    /// `--pause`: no command; reap, and stop everything on TERM, INT or QUIT.
+    pub pause: bool,
     pub probe: Option<String>,
     pub probe_timeout: Duration,
     pub command: Vec<OsString>,
@@ -323,13 +325,26 @@ pub fn resolve(args: Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Confi
     };
     let verbosity = verbosity(args.verbose, env)?;
     let log_format = log_format(args.log_format.as_deref(), env)?;
+    let pause = switch(args.pause, "INIT_PAUSE", None, env)?.unwrap_or(false);
 
     if args.probe.is_some() && !args.command.is_empty() {
         return Err(UsageError("--probe takes no COMMAND".into()));
     }
-    if args.probe.is_none() && args.command.is_empty() {
+    if args.probe.is_some() && args.pause {
+        return Err(UsageError("--probe and --pause exclude each other".into()));
+    }
+    // INIT_PAUSE from the environment yields to an explicit probe.
+    let pause = pause && args.probe.is_none();
+    if pause && !args.command.is_empty() {
+        let option = if args.pause { "--pause" } else { "INIT_PAUSE" };
+        return Err(UsageError(format!(
+            "{option} takes no COMMAND (a pause process runs nothing)"
+        )));
+    }
+    if args.probe.is_none() && !pause && args.command.is_empty() {
         return Err(UsageError(
-            "missing COMMAND (usage: init [OPTIONS] [--] COMMAND [ARGS]...)".into(),
+            "missing COMMAND (usage: init [OPTIONS] [--] COMMAND [ARGS]..., or init --pause)"
+                .into(),
         ));
     }
     Ok(Config {
@@ -343,6 +358,7 @@ pub fn resolve(args: Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Confi
         warn_on_reap,
         verbosity,
         log_format,
+        pause,
         probe: args.probe,
         probe_timeout,
         command: args.command,
@@ -612,6 +628,28 @@ mod tests {
         );
         assert!(resolve_with(&["--probe", "tcp://127.0.0.1:1"], &[]).is_ok());
         assert!(resolve_with(&["--probe", "tcp://127.0.0.1:1", "true"], &[]).is_err());
+    }
+
+    #[test]
+    fn pause_needs_no_command_and_refuses_one() {
+        let c = resolve_with(&["-P"], &[]).expect("valid");
+        assert!(c.pause && c.command.is_empty());
+        let c = resolve_with(&[], &[("INIT_PAUSE", "yes")]).expect("valid");
+        assert!(c.pause);
+        let e = resolve_with(&["--pause", "sleep", "1"], &[]).expect_err("usage error");
+        assert!(e.0.contains("--pause takes no COMMAND"), "{e}");
+        let e = resolve_with(&["sleep", "1"], &[("INIT_PAUSE", "1")]).expect_err("usage error");
+        assert!(e.0.contains("INIT_PAUSE takes no COMMAND"), "{e}");
+        assert!(
+            !resolve_with(&["true"], &[("INIT_PAUSE", "0")])
+                .expect("valid")
+                .pause
+        );
+        assert!(resolve_with(&["true"], &[("INIT_PAUSE", "maybe")]).is_err());
+        assert!(resolve_with(&["-P", "--probe", "tcp://127.0.0.1:1"], &[]).is_err());
+        let c = resolve_with(&["--probe", "tcp://127.0.0.1:1"], &[("INIT_PAUSE", "1")])
+            .expect("an explicit probe wins over INIT_PAUSE");
+        assert!(!c.pause && c.probe.is_some());
     }
 
     #[test]

@@ -60,6 +60,19 @@ extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc:
     run(args)
 }
 
+/// `--version`: one line in the form Docker's daemon parses for `docker info`
+/// (`<anything> - git.<commit>`); the commit is embedded by build.rs.
+const VERSION: &str = concat!(
+    "init ",
+    env!("CARGO_PKG_VERSION"),
+    " - git.",
+    env!("INIT_GIT_COMMIT"),
+    "\n"
+);
+
+/// `--license`: the license a binary shipped into other people's images carries.
+const LICENSE: &str = include_str!("../LICENSE");
+
 fn env(key: &str) -> Option<String> {
     std::env::var_os(key).map(|v| v.to_string_lossy().into_owned())
 }
@@ -68,9 +81,8 @@ fn run(argv: Vec<OsString>) -> i32 {
     let args = match cli::parse(argv) {
         Ok(cli::Parsed::Run(args)) => *args,
         Ok(cli::Parsed::Help) => return print_stdout(cli::HELP),
-        Ok(cli::Parsed::Version) => {
-            return print_stdout(concat!("init ", env!("CARGO_PKG_VERSION"), "\n"));
-        }
+        Ok(cli::Parsed::Version) => return print_stdout(VERSION),
+        Ok(cli::Parsed::License) => return print_stdout(LICENSE),
         Err(e) => return usage_error(&format!("{e} (see init --help)")),
     };
     let cfg = match config::resolve(args, &env) {
@@ -96,11 +108,16 @@ fn run(argv: Vec<OsString>) -> i32 {
     if pid1::setup(&cfg, role).is_err() {
         return FAILURE;
     }
-    let child = match spawn::spawn(&cfg.command, &inherited) {
-        Ok(pid) => pid,
-        Err(e) => {
-            error!("{e}");
-            return e.exit_code();
+    // A pause process starts nothing; otherwise the command is the main child.
+    let child = if cfg.pause {
+        None
+    } else {
+        match spawn::spawn(&cfg.command, &inherited, role.pid) {
+            Ok(pid) => Some(pid),
+            Err(e) => {
+                error!("{e}");
+                return e.exit_code();
+            }
         }
     };
     let end = supervise::run(&cfg, role, child);

@@ -44,13 +44,16 @@ pub fn setup(cfg: &Config, role: Role) -> io::Result<()> {
     }
     if let Some(sig) = cfg.pdeathsig {
         let parent = getppid();
-        let signal = nix::sys::signal::Signal::try_from(sig).map_err(io::Error::from)?;
-        if let Err(e) = prctl::set_pdeathsig(signal) {
+        // The raw prctl: nix's `Signal` has no real-time signals, and `-p RTMIN+6` is valid.
+        // SAFETY: PR_SET_PDEATHSIG takes a signal number by value; no memory is passed.
+        let rc = unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) };
+        if rc != 0 {
+            let e = io::Error::last_os_error();
             error!(
                 "prctl(PR_SET_PDEATHSIG, {}) failed: {e}",
                 signals::name(sig)
             );
-            return Err(e.into());
+            return Err(e);
         }
         // The parent may have died before the prctl: then nobody would send it.
         if getppid() != parent {

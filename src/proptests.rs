@@ -109,7 +109,7 @@ proptest! {
     #[test]
     fn signal_numbers_and_names_round_trip(n in 1..=signals::SIGMAX, lower in any::<bool>(), sig_prefix in any::<bool>()) {
         prop_assert_eq!(signals::parse(&n.to_string()), Some(n));
-        // The C library's reserved signals (32..SIGRTMIN) have no name, only a number.
+        // The C libraries' reserved signals (32, 33) have no name, only a number.
         let name = signals::name(n);
         if let Some(bare) = name.strip_prefix("SIG") {
             let spelled = if sig_prefix { name.clone() } else { bare.to_owned() };
@@ -243,6 +243,7 @@ const VARS: &[&str] = &[
     "INIT_SUBREAPER",
     "TINI_SUBREAPER",
     "INIT_WARN_ON_REAP",
+    "INIT_PAUSE",
     "INIT_PDEATHSIG",
     "INIT_VERBOSITY",
     "TINI_VERBOSITY",
@@ -309,6 +310,11 @@ fn argv_word() -> impl Strategy<Value = OsString> {
             "--help",
             "-V",
             "--version",
+            "-P",
+            "--pause",
+            "-l",
+            "--license",
+            "-pRTMIN+2",
             "--",
             "-",
             "--bogus",
@@ -343,7 +349,7 @@ proptest! {
     fn argv_and_environment_never_panic(argv in argv(), env in env_map()) {
         match cli::parse(argv) {
             Ok(Parsed::Run(args)) => check_resolve(*args, &env)?,
-            Ok(Parsed::Help | Parsed::Version) => {}
+            Ok(Parsed::Help | Parsed::Version | Parsed::License) => {}
             Err(msg) => prop_assert!(!msg.is_empty()),
         }
     }

@@ -13,6 +13,8 @@ pub struct Drained {
     pub main: Option<ChildEnd>,
     /// No child is left at all (ECHILD): nothing init started or adopted still runs.
     pub none_left: bool,
+    /// How many processes were reaped, the main child included.
+    pub reaped: usize,
 }
 
 /// Reaps every child that has exited, noting the main child's end.
@@ -30,6 +32,7 @@ pub fn drain(main_pid: Option<i32>, warn_on_reap: bool) -> Drained {
             } else {
                 continue;
             };
+            out.reaped += 1;
             if Some(pid) == main_pid {
                 debug!(pid, "main child {end}");
                 out.main = Some(end);

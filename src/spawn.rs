@@ -1,5 +1,6 @@
 //! fork/exec of the main child: its own process group, the terminal's foreground when
-//! stdin is a tty, the signal mask and ignored set init was started with, and 126/127.
+//! stdin is a tty, the signal mask and ignored set init was started with, every
+//! descriptor init was started with, socket activation's `LISTEN_PID`, and 126/127.
 //!
 //! The command is resolved and exec'd by init itself (no `execvp`): the C library's
 //! `execvp` runs `/bin/sh` on a file without `#!`, and init never runs a shell.
@@ -80,6 +81,100 @@ impl std::fmt::Display for SpawnError {
     }
 }
 
+/// The child's environment: init's own, except that a `LISTEN_PID` naming init (systemd
+/// socket activation: the sockets are meant for whoever runs the service) is rewritten to
+/// the child's pid, which exists only after fork. Everything is allocated before fork;
+/// the child only writes its pid's digits into `listen_pid`, async-signal-safe.
+struct ChildEnv {
+    /// NULL-terminated pointers: `environ`'s own entries, and `listen_pid` in place of
+    /// the entry it replaces.
+    envp: Vec<*const libc::c_char>,
+    /// `LISTEN_PID=` and room for any pid; `None` when nothing is rewritten.
+    listen_pid: Option<Box<[u8; LISTEN_PID_BUF]>>,
+}
+
+const LISTEN_PID_PREFIX: &[u8] = b"LISTEN_PID=";
+/// The prefix, up to 10 digits of a pid and the NUL.
+const LISTEN_PID_BUF: usize = 32;
+
+impl ChildEnv {
+    fn new(own_pid: i32) -> ChildEnv {
+        let mut envp = Vec::new();
+        let mut listen_pid = None;
+        let ours = std::env::var_os("LISTEN_PID")
+            .and_then(|v| v.to_str()?.trim().parse::<i32>().ok())
+            .is_some_and(|pid| pid == own_pid);
+        // SAFETY: `environ` is the process environment, a NULL-terminated array of
+        // NUL-terminated strings that init never modifies.
+        let mut entry = unsafe { environ };
+        while !entry.is_null() {
+            // SAFETY: `entry` points into the environ array, before its terminating NULL.
+            let ptr = unsafe { *entry };
+            if ptr.is_null() {
+                break;
+            }
+            // SAFETY: `ptr` is a NUL-terminated environment string.
+            let bytes = unsafe { std::ffi::CStr::from_ptr(ptr) }.to_bytes();
+            if ours && bytes.starts_with(LISTEN_PID_PREFIX) {
+                let buf = listen_pid.get_or_insert_with(|| {
+                    let mut buf = Box::new([0u8; LISTEN_PID_BUF]);
+                    if let Some(head) = buf.get_mut(..LISTEN_PID_PREFIX.len()) {
+                        head.copy_from_slice(LISTEN_PID_PREFIX);
+                    }
+                    buf
+                });
+                envp.push(buf.as_ptr().cast());
+            } else if !(ours && bytes.starts_with(b"LISTEN_PIDFDID=")) {
+                // LISTEN_PIDFDID (systemd 254+) identifies init's pidfd: the child could
+                // never match it, so with LISTEN_PID rewritten it is left out.
+                envp.push(ptr);
+            }
+            // SAFETY: the array continues up to and including its NULL terminator.
+            entry = unsafe { entry.add(1) };
+        }
+        envp.push(std::ptr::null());
+        ChildEnv { envp, listen_pid }
+    }
+
+    /// In the forked child: writes `getpid()` into the `LISTEN_PID=` entry.
+    /// Async-signal-safe: one system call and arithmetic on memory allocated before fork.
+    fn set_child_pid(&mut self) {
+        let Some(buf) = self.listen_pid.as_mut() else {
+            return;
+        };
+        // SAFETY: getpid has no preconditions.
+        let pid = unsafe { libc::getpid() };
+        write_decimal(buf.as_mut_slice(), LISTEN_PID_PREFIX.len(), pid);
+    }
+}
+
+/// Writes `n` (non-negative) in decimal at `at` in `buf`, then a NUL. No allocation.
+fn write_decimal(buf: &mut [u8], at: usize, n: i32) {
+    let mut digits = [0u8; 10];
+    let mut len = 0;
+    let mut rest = n.unsigned_abs();
+    loop {
+        if let Some(d) = digits.get_mut(len) {
+            *d = b'0' + (rest % 10) as u8;
+        }
+        len += 1;
+        rest /= 10;
+        if rest == 0 || len == digits.len() {
+            break;
+        }
+    }
+    let mut pos = at;
+    for i in (0..len).rev() {
+        if let (Some(dst), Some(&d)) = (buf.get_mut(pos), digits.get(i)) {
+            *dst = d;
+        }
+        pos += 1;
+    }
+    if let Some(nul) = buf.get_mut(pos) {
+        *nul = 0;
+    }
+}
+
 /// Where to look for the program, in order, as `execvp` would.
 fn candidates(program: &OsString) -> Vec<CString> {
     let bytes = program.as_bytes();
@@ -109,13 +204,16 @@ fn errno() -> i32 {
 
 /// Tries each candidate path as `execvp` would; returns the errno to report (only
 /// returns if every exec failed): EACCES if any candidate was denied and none ran.
-fn exec_first(paths: &[CString], argv: &[*const libc::c_char]) -> i32 {
+fn exec_first(
+    paths: &[CString],
+    argv: &[*const libc::c_char],
+    envp: &[*const libc::c_char],
+) -> i32 {
     let mut denied = false;
     for path in paths {
-        // SAFETY: `path` is NUL-terminated, `argv` is a NULL-terminated array of
-        // pointers to NUL-terminated strings that outlive this call, and `environ`
-        // is the process environment, unchanged since start.
-        unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), environ) };
+        // SAFETY: `path` is NUL-terminated; `argv` and `envp` are NULL-terminated arrays
+        // of pointers to NUL-terminated strings that outlive this call.
+        unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
         match errno() {
             libc::EACCES => denied = true,
             libc::ENOENT | libc::ENOTDIR => {}
@@ -129,6 +227,7 @@ fn exec_first(paths: &[CString], argv: &[*const libc::c_char]) -> i32 {
 fn exec_child(
     paths: &[CString],
     argv: &[*const libc::c_char],
+    env: &mut ChildEnv,
     inherited: &Inherited,
     foreground: bool,
     report: &OwnedFd,
@@ -140,8 +239,9 @@ fn exec_child(
         // SAFETY: tcsetpgrp/getpgrp have no memory-safety preconditions.
         unsafe { libc::tcsetpgrp(libc::STDIN_FILENO, libc::getpgrp()) };
     }
+    env.set_child_pid();
     let err = match signals::restore_in_child(inherited) {
-        Ok(()) => exec_first(paths, argv),
+        Ok(()) => exec_first(paths, argv, &env.envp),
         Err(e) => e.raw_os_error().unwrap_or(libc::EINVAL),
     };
     let bytes = err.to_ne_bytes();
@@ -156,8 +256,9 @@ fn exec_child(
     }
 }
 
-/// Starts the command; returns its pid once `exec` has succeeded.
-pub fn spawn(command: &[OsString], inherited: &Inherited) -> Result<i32, SpawnError> {
+/// Starts the command; returns its pid once `exec` has succeeded. `own_pid` is init's,
+/// for socket activation's `LISTEN_PID`.
+pub fn spawn(command: &[OsString], inherited: &Inherited, own_pid: i32) -> Result<i32, SpawnError> {
     let program = command.first().ok_or(SpawnError::BadCommand)?;
     let paths = candidates(program);
     let args: Vec<CString> = command
@@ -169,6 +270,7 @@ pub fn spawn(command: &[OsString], inherited: &Inherited) -> Result<i32, SpawnEr
     argv.push(std::ptr::null());
     // SAFETY: isatty has no memory-safety preconditions.
     let foreground = unsafe { libc::isatty(libc::STDIN_FILENO) } == 1;
+    let mut env = ChildEnv::new(own_pid);
 
     let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC).map_err(|e| SpawnError::Os {
         call: "pipe2",
@@ -177,7 +279,9 @@ pub fn spawn(command: &[OsString], inherited: &Inherited) -> Result<i32, SpawnEr
     // SAFETY: init is single-threaded, and the child runs only async-signal-safe code
     // (exec_child) before exec or _exit.
     let pid = match unsafe { fork() } {
-        Ok(ForkResult::Child) => exec_child(&paths, &argv, inherited, foreground, &write_end),
+        Ok(ForkResult::Child) => {
+            exec_child(&paths, &argv, &mut env, inherited, foreground, &write_end)
+        }
         Ok(ForkResult::Parent { child }) => child,
         Err(e) => {
             return Err(SpawnError::Os {
@@ -222,11 +326,13 @@ pub fn spawn(command: &[OsString], inherited: &Inherited) -> Result<i32, SpawnEr
     })
 }
 
-/// Keeps init's own files away from the child and from fds 0-2.
+/// Keeps fds 0-2 out of init's own use.
 ///
-/// A closed stdin, stdout or stderr gets a close-on-exec /dev/null placeholder so that no
-/// file init opens later lands on it (and the child still sees it closed); every other
-/// inherited descriptor is marked close-on-exec, so the child gets 0, 1 and 2 only.
+/// A closed stdin, stdout or stderr gets a close-on-exec /dev/null placeholder, so that
+/// no file init opens later lands on it and the child still finds it closed. Every other
+/// descriptor init was started with is left as it is: the child inherits it unchanged
+/// (podman `--preserve-fds`, socket activation, a supervisor's pipe), while everything
+/// init opens itself is close-on-exec (Rust's std and `pipe2(O_CLOEXEC)`).
 pub fn prepare_fds() {
     for fd in 0..3 {
         // SAFETY: fcntl(F_GETFD) on any integer is memory-safe.
@@ -235,24 +341,6 @@ pub fn prepare_fds() {
             // which is `fd` because the lower ones are open.
             unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
         }
-    }
-    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
-    // SAFETY: close_range only changes descriptor flags.
-    let rc = unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, CLOSE_RANGE_CLOEXEC) };
-    if rc == 0 {
-        return;
-    }
-    // Kernels before 5.11: walk /proc/self/fd.
-    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
-        return;
-    };
-    let fds: Vec<i32> = dir
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .filter(|&fd| fd >= 3)
-        .collect();
-    for fd in fds {
-        // SAFETY: setting FD_CLOEXEC on a descriptor number is memory-safe.
-        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
     }
 }
 
@@ -266,6 +354,18 @@ mod tests {
             candidates(&OsString::from("./x")),
             vec![CString::new("./x").unwrap_or_default()]
         );
+    }
+
+    #[test]
+    fn pids_are_written_in_decimal_with_a_nul() {
+        for (pid, text) in [(0, "0"), (7, "7"), (1234, "1234"), (i32::MAX, "2147483647")] {
+            let mut buf = [b'x'; LISTEN_PID_BUF];
+            write_decimal(&mut buf, 3, pid);
+            let end = 3 + text.len();
+            assert_eq!(&buf[3..end], text.as_bytes(), "{pid}");
+            assert_eq!(buf[end], 0);
+            assert_eq!(&buf[..3], b"xxx");
+        }
     }
 
     #[test]

@@ -3,6 +3,9 @@
 //! init sleeps in `rt_sigtimedwait` with every signal blocked; the only timeout is the
 //! next deadline of the current phase, so an idle init never wakes. After every wake it
 //! drains all exited children before deciding anything.
+//!
+//! Pause mode (`--pause`) is the same loop without a main child: it reaps whatever comes
+//! to it, and TERM, INT or QUIT enter the same Stopping and Killing phases.
 
 use std::time::{Duration, Instant};
 
@@ -47,26 +50,43 @@ struct Supervisor<'a> {
     /// The main child while it runs; `None` once reaped, so its pid is never signalled
     /// again (it may belong to another process by then).
     child: Option<i32>,
-    /// The main child's end once reaped.
+    /// The main child's end once reaped (in pause mode: exit 0 once asked to stop).
     end: Option<ChildEnd>,
     phase: Phase,
+    /// When shutdown began: the first TERM, INT or QUIT, or the main child's exit.
+    stop_began: Option<Instant>,
+    /// Processes reaped since shutdown began.
+    stopped: usize,
+    /// How many processes were still running when the grace period ended.
+    sigkilled: Option<usize>,
 }
 
-/// Supervises `child` until it and every other process init started or adopted is gone.
-pub fn run(cfg: &Config, role: Role, child: i32) -> ChildEnd {
+/// Supervises `child` (none in pause mode) until it and every other process init started
+/// or adopted is gone; returns how the main child ended (exit 0 for a pause process).
+pub fn run(cfg: &Config, role: Role, child: Option<i32>) -> ChildEnd {
     let mut sup = Supervisor {
         cfg,
         role,
-        child: Some(child),
+        child,
         end: None,
         phase: Phase::Running,
+        stop_began: None,
+        stopped: 0,
+        sigkilled: None,
     };
+    if cfg.pause {
+        info!("pause: reaping orphans until TERM, INT or QUIT");
+    }
     loop {
         let drained = reap::drain(sup.child, cfg.warn_on_reap);
+        if sup.stop_began.is_some() {
+            sup.stopped += drained.reaped;
+        }
         if let Some(end) = drained.main {
             sup.main_exited(end, drained.none_left);
         }
         if let (Some(end), true) = (sup.end, drained.none_left) {
+            sup.summarise(end);
             return end;
         }
         let timeout = sup
@@ -92,6 +112,7 @@ impl Supervisor<'_> {
         if none_left {
             return;
         }
+        self.stop_began.get_or_insert_with(Instant::now);
         // Stragglers: TERM them and give them the grace period (or what is left of it).
         let sent = self.signal_all(libc::SIGTERM);
         match self.phase {
@@ -124,6 +145,13 @@ impl Supervisor<'_> {
             return;
         };
         let starts_shutdown = matches!(sig.signo, libc::SIGTERM | libc::SIGINT | libc::SIGQUIT);
+        if starts_shutdown {
+            self.stop_began.get_or_insert_with(Instant::now);
+        }
+        if self.cfg.pause {
+            self.on_signal_paused(sig.signo, starts_shutdown);
+            return;
+        }
         match self.phase {
             Phase::Running
                 if sig.signo == libc::SIGTERM
@@ -156,6 +184,22 @@ impl Supervisor<'_> {
         }
     }
 
+    /// Pause mode has nobody to forward to: TERM, INT or QUIT stop everything left.
+    fn on_signal_paused(&mut self, signo: i32, starts_shutdown: bool) {
+        if !(starts_shutdown && self.phase == Phase::Running) {
+            debug!("pause: nothing to forward {} to", signals::name(signo));
+            return;
+        }
+        self.end = Some(ChildEnd::Exited(0));
+        let sent = self.signal_all(libc::SIGTERM);
+        info!(
+            processes = sent,
+            "{} ends the pause: stopping every process left",
+            signals::name(signo)
+        );
+        self.start_grace();
+    }
+
     fn on_deadline(&mut self) {
         match self.phase {
             Phase::Running => {}
@@ -164,10 +208,26 @@ impl Supervisor<'_> {
                 self.start_grace();
             }
             Phase::Stopping { .. } => {
-                warn!(
-                    "grace period of {} is over: sending SIGKILL to every process left",
-                    show_duration(self.cfg.grace_period)
-                );
+                // Name what ignored SIGTERM, so that a slow stop can be traced in the logs.
+                match shutdown::survivors(self.role) {
+                    Some(left) => {
+                        self.sigkilled = Some(left.len());
+                        warn!(
+                            processes = left.len(),
+                            "grace period of {} is over: sending SIGKILL to {}",
+                            show_duration(self.cfg.grace_period),
+                            shutdown::describe(&left)
+                        );
+                    }
+                    None => {
+                        self.sigkilled = Some(0);
+                        warn!(
+                            "grace period of {} is over: sending SIGKILL to every process left \
+                             (/proc does not show this PID namespace, so they cannot be named)",
+                            show_duration(self.cfg.grace_period)
+                        );
+                    }
+                }
                 self.signal_all(libc::SIGKILL);
                 self.phase = Phase::Killing {
                     next: Instant::now() + KILL_SWEEP_FIRST,
@@ -184,6 +244,37 @@ impl Supervisor<'_> {
                 };
             }
         }
+    }
+
+    /// One line at the end: how the main child ended, what shutdown had to stop, whether
+    /// SIGKILL was needed, and how long it took from the first SIGTERM.
+    fn summarise(&self, end: ChildEnd) {
+        let Some(began) = self.stop_began else {
+            info!("main child {end}; no other process was left");
+            return;
+        };
+        let who = if self.cfg.pause {
+            "pause process stopped".to_owned()
+        } else {
+            format!("main child {end}")
+        };
+        let elapsed = began.elapsed();
+        let killed = match self.sigkilled {
+            None => "no SIGKILL needed".to_owned(),
+            Some(0) => "SIGKILL needed".to_owned(),
+            Some(n) => format!("SIGKILL needed for {n}"),
+        };
+        info!(
+            stopped = self.stopped,
+            sigkill = self.sigkilled.is_some(),
+            elapsed_ms = elapsed.as_millis() as u64,
+            "shutdown complete: {who}; {} stopped; {killed}; {} after shutdown began",
+            match self.stopped {
+                1 => "1 process".to_owned(),
+                n => format!("{n} processes"),
+            },
+            show_duration(elapsed)
+        );
     }
 
     fn start_grace(&mut self) {

@@ -253,7 +253,7 @@ fn uvicorn_graceful_timeout_shorter_than_the_grace_period_wins() {
              before init's 10s grace period"
         ));
     }
-    if init_lines(&done.stderr).any(|l| l.contains("SIGKILL")) {
+    if init_lines(&done.stderr).any(|l| l.contains("sending SIGKILL")) {
         done.fail("init sent SIGKILL although uvicorn stopped by itself");
     }
     assert_eq!(
@@ -453,7 +453,9 @@ fn gunicorn_follows_signals_through_init(worker_class: &str, app: &str) {
     if !init_lines(&done.stderr).any(|l| l.contains("shutdown started")) {
         done.fail("no `init: ... shutdown started` line from init -v: has its log format changed?");
     }
-    if init_lines(&done.stderr).any(|l| l.contains("main child exited") || l.contains("SIGKILL")) {
+    if init_lines(&done.stderr)
+        .any(|l| l.contains("stopping the processes left") || l.contains("sending SIGKILL"))
+    {
         done.fail("gunicorn left processes behind for init to stop");
     }
     if after_term >= Duration::from_secs(15) {

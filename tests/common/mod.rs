@@ -337,11 +337,15 @@ impl Init {
         // ours. The new session marks every process of the run, even an orphan a
         // broken init lets escape to the host's PID 1, so Drop can find and kill it.
         // PDEATHSIG makes the kernel SIGKILL the run if the test thread dies without
-        // running Drop (e.g. the test binary is killed).
+        // running Drop (e.g. the test binary is killed). Descriptors above 2 that the
+        // test process itself inherited (from a shell, a CI agent) are made
+        // close-on-exec: init passes on everything it is given, so a run starts with
+        // 0-2 only and the descriptors a test hands over on purpose.
         unsafe {
             cmd.pre_exec(|| {
                 libc::setsid();
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+                libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 1u32 << 2);
                 Ok(())
             });
         }
