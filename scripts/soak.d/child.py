@@ -2,8 +2,9 @@
 """The main child of one soak round: records every signal, builds the round's process
 tree, makes orphan bursts and ends as the round's plan says. Standard library only.
 
-Usage: child.py SPEC.json          (the recorder, see below)
-       child.py --at-once die SIG  (dies of SIG at once)
+Usage: child.py SPEC.json            (the recorder, see below)
+       child.py --at-once die SIG    (dies of SIG at once)
+       child.py --populate SPEC.json (pause rounds: leaves the spec's tree to init)
 
 Everything it observes goes to the round's log file (`spec["log"]`), one line per
 event written with a single O_APPEND write (atomic, so every process of the round
@@ -166,6 +167,25 @@ def burst(n, codes):
     log("burst fired %d" % n)
 
 
+def populate(path):
+    """Pause rounds (init -P has no child): started inside init's PID namespace with
+    nsenter, forks the spec's tree and burst and exits, so that they become orphans of init."""
+    global LOG_FD
+    with open(path) as f:
+        spec = json.load(f)
+    LOG_FD = os.open(spec["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    signal.pthread_sigmask(signal.SIG_BLOCK, recordable())
+    for node in spec.get("tree", []):
+        if os.fork() == 0:
+            run_node(node)
+            os._exit(0)
+    if spec.get("burst"):
+        n, codes = spec["burst"]
+        burst(n, codes)
+    log("populated")
+    os._exit(0)
+
+
 # ---- the recorder -----------------------------------------------------------------
 
 def main():
@@ -173,6 +193,8 @@ def main():
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if sys.argv[1] == "--at-once":
         die_of(int(sys.argv[3]))
+    if sys.argv[1] == "--populate":
+        return populate(sys.argv[2])
     with open(sys.argv[1]) as f:
         spec = json.load(f)
     watched = recordable()
