@@ -295,14 +295,15 @@ impl Supervisor<'_> {
     }
 
     /// Forwards `sig` to the main child (or its process group with `-g`). During shutdown
-    /// a SIGTERM is followed by SIGCONT, so that a stopped process can act on it.
+    /// a TERM, INT or QUIT (as forwarded, after `--rewrite`) is followed by SIGCONT, so
+    /// that a stopped process can act on it.
     fn forward(&self, sig: i32, shutting_down: bool) {
         let Some(pid) = self.child else {
             debug!("main child gone: not forwarding {}", signals::name(sig));
             return;
         };
         self.send(pid, sig);
-        if sig == libc::SIGTERM && shutting_down {
+        if shutting_down && matches!(sig, libc::SIGTERM | libc::SIGINT | libc::SIGQUIT) {
             self.send(pid, libc::SIGCONT);
         }
     }

@@ -406,6 +406,44 @@ fn a_stopped_leftover_is_continued_so_it_can_obey_sigterm() {
 }
 
 #[test]
+fn a_stopped_main_child_is_continued_after_int_quit_and_a_rewritten_term() {
+    // Every shutdown signal init forwards is followed by SIGCONT, not only a TERM: a
+    // stopped child told to stop with INT or QUIT (or TERM rewritten to QUIT, as for
+    // nginx) acts on it at once instead of being SIGKILLed after the 8 s grace period.
+    let cases: [(&[&str], i32, i32); 3] = [
+        (&[], SIGINT, SIGINT),
+        (&[], libc::SIGQUIT, libc::SIGQUIT),
+        (&["-r", "TERM:QUIT"], SIGTERM, libc::SIGQUIT),
+    ];
+    for mode in Mode::ALL {
+        for (flags, send, arrives) in cases {
+            let run = Init::new(mode)
+                .args(["-t", "8s"])
+                .args(flags)
+                .arg("--")
+                .args(py("signals.py", &[]))
+                .spawn();
+            let child = run.host_pid(run.wait_ready(""));
+            run.signal_pid(child, SIGSTOP);
+            let stopped = common::poll_until(common::TIMEOUT, || {
+                common::proc_info(child).is_some_and(|p| p.state == 'T')
+            });
+            if !stopped {
+                run.fail("could not stop the child");
+            }
+            let sent = Instant::now();
+            run.signal(send);
+            let (done, took) = finish(run, sent);
+            done.assert_code(0);
+            if !done.signals_seen("").contains(&arrives) {
+                done.fail("the stopped child should be continued and act on the signal");
+            }
+            assert_between(&done, "stopping a stopped child", took, 0.0, 6.0);
+        }
+    }
+}
+
+#[test]
 fn init_does_not_wake_up_while_idle() {
     // No timers, no polling: while nothing happens, none of init's threads is
     // scheduled at all.
