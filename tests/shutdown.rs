@@ -9,6 +9,17 @@ use std::time::{Duration, Instant};
 use common::{Init, Mode, Running, TIMEOUT, py};
 use libc::{SIGINT, SIGKILL, SIGSTOP, SIGTERM, SIGUSR1, SIGUSR2};
 
+/// Stops `pid` (host pid) with SIGSTOP and waits until /proc shows it stopped.
+fn stop(run: &Running, pid: i32) {
+    run.signal_pid(pid, SIGSTOP);
+    let stopped = common::poll_until(common::TIMEOUT, || {
+        common::proc_info(pid).is_some_and(|p| p.state == 'T')
+    });
+    if !stopped {
+        run.fail(&format!("could not stop pid {pid}"));
+    }
+}
+
 /// Waits for the run to end and returns it with the time since `since`.
 fn finish(run: Running, since: Instant) -> (common::Finished, Duration) {
     let done = run.wait();
@@ -386,13 +397,7 @@ fn a_stopped_leftover_is_continued_so_it_can_obey_sigterm() {
         let run = Init::new(mode).args(["-t", "8s", "--"]).args(child).spawn();
         run.wait_ready("");
         let grandchild = run.host_pid(run.wait_ready("grandchild"));
-        run.signal_pid(grandchild, SIGSTOP);
-        let stopped = common::poll_until(common::TIMEOUT, || {
-            common::proc_info(grandchild).is_some_and(|p| p.state == 'T')
-        });
-        if !stopped {
-            run.fail("could not stop the grandchild");
-        }
+        stop(&run, grandchild);
         let sent = Instant::now();
         run.signal(SIGTERM);
         let (done, took) = finish(run, sent);
@@ -424,13 +429,7 @@ fn a_stopped_main_child_is_continued_after_int_quit_and_a_rewritten_term() {
                 .args(py("signals.py", &[]))
                 .spawn();
             let child = run.host_pid(run.wait_ready(""));
-            run.signal_pid(child, SIGSTOP);
-            let stopped = common::poll_until(common::TIMEOUT, || {
-                common::proc_info(child).is_some_and(|p| p.state == 'T')
-            });
-            if !stopped {
-                run.fail("could not stop the child");
-            }
+            stop(&run, child);
             let sent = Instant::now();
             run.signal(send);
             let (done, took) = finish(run, sent);

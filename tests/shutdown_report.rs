@@ -20,25 +20,35 @@ fn stubborn(mode: Mode, sleepers: usize, extra: &[&str]) -> Running {
         .args(extra)
         .args(["--", "sh", "-c", &script])
         .spawn();
+    wait_for_sleeps(&run, sleepers);
+    run
+}
+
+/// Waits for the `started` line and for `n` live sleeps below init.
+fn wait_for_sleeps(run: &Running, n: usize) {
     run.wait_for_line("`started`", common::TIMEOUT, |l| l == "started");
     let all_up = poll_until(common::TIMEOUT, || {
         run.processes_below_init()
             .iter()
             .filter(|p| p.comm == "sleep" && p.state != 'Z')
             .count()
-            == sleepers
+            == n
     });
     if !all_up {
         run.fail("the sleeps should be running");
     }
-    run
+}
+
+/// The first stderr line containing `needle`; fails with `missing` when there is none.
+fn stderr_line<'a>(done: &'a Finished, needle: &str, missing: &str) -> &'a str {
+    done.stderr
+        .lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| done.fail(missing))
 }
 
 fn kill_line(done: &Finished) -> &str {
-    done.stderr
-        .lines()
-        .find(|l| l.contains("sending SIGKILL"))
-        .unwrap_or_else(|| done.fail("no SIGKILL warning"))
+    stderr_line(done, "sending SIGKILL", "no SIGKILL warning")
 }
 
 #[test]
@@ -99,10 +109,7 @@ fn the_sigkill_warning_in_json_carries_the_count_and_the_names() {
 }
 
 fn summary(done: &Finished) -> &str {
-    done.stderr
-        .lines()
-        .find(|l| l.contains("shutdown complete"))
-        .unwrap_or_else(|| done.fail("no shutdown summary with -v"))
+    stderr_line(done, "shutdown complete", "no shutdown summary with -v")
 }
 
 #[test]
@@ -139,17 +146,7 @@ fn the_summary_of_a_clean_stop_needs_no_sigkill() {
                 "sleep 300 & sleep 300 & echo started; wait",
             ])
             .spawn();
-        run.wait_for_line("`started`", common::TIMEOUT, |l| l == "started");
-        let up = poll_until(common::TIMEOUT, || {
-            run.processes_below_init()
-                .iter()
-                .filter(|p| p.comm == "sleep")
-                .count()
-                == 2
-        });
-        if !up {
-            run.fail("the sleeps should be running");
-        }
+        wait_for_sleeps(&run, 2);
         run.signal(SIGTERM);
         let done = run.wait_timeout(Duration::from_secs(10));
         done.assert_code(143);
