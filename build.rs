@@ -1,4 +1,4 @@
-//! Embeds the source commit for `init --version` (`init 0.2.0 - git.<commit>`, the form
+//! Embeds the source commit for `--version` (`pidone 0.3.0 - git.<commit>`, the form
 //! Docker's daemon parses for `docker info`). The commit comes from, in order:
 //! `INIT_GIT_COMMIT` (for builds whose context has no `.git`, e.g. a container build),
 //! `git rev-parse HEAD` in the source tree, the `.cargo_vcs_info.json` that `cargo

@@ -89,7 +89,7 @@ def image(argv):
     epoch = int(arg(argv, "--epoch"))
     created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
     labels = {
-        "org.opencontainers.image.title": "init",
+        "org.opencontainers.image.title": "pidone",
         "org.opencontainers.image.description": "A tiny static PID 1 for containers: COPY --from this image /init /init",
         "org.opencontainers.image.version": version,
         "org.opencontainers.image.revision": revision,
@@ -143,7 +143,7 @@ def image(argv):
             {
                 "mediaType": INDEX,
                 **blob(canonical(index)),
-                "annotations": {"org.opencontainers.image.ref.name": "init:" + version},
+                "annotations": {"org.opencontainers.image.ref.name": "pidone:" + version},
             }
         ],
     }
@@ -186,7 +186,7 @@ def sbom(argv):
         if len(words) < 2 or not words[1].startswith("v"):
             sys.exit(f"release_assets: sbom: bad crate line '{line}'")
         name, ver = words[0], words[1][1:]
-        if name == "init":
+        if name == "pidone":
             continue
         comp = {
             "type": "library",
@@ -204,16 +204,16 @@ def sbom(argv):
             "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)),
             "component": {
                 "type": "application",
-                "bom-ref": f"pkg:cargo/init@{version}",
-                "name": "init",
+                "bom-ref": f"pkg:cargo/pidone@{version}",
+                "name": "pidone",
                 "version": version,
-                "purl": f"pkg:cargo/init@{version}",
+                "purl": f"pkg:cargo/pidone@{version}",
                 "licenses": [{"expression": "MIT"}],
             },
         },
         "components": components,
         "dependencies": [
-            {"ref": f"pkg:cargo/init@{version}", "dependsOn": [c["bom-ref"] for c in components]}
+            {"ref": f"pkg:cargo/pidone@{version}", "dependsOn": [c["bom-ref"] for c in components]}
         ],
     }
     doc = {

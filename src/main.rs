@@ -63,7 +63,7 @@ extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc:
 /// `--version`: one line in the form Docker's daemon parses for `docker info`
 /// (`<anything> - git.<commit>`); the commit is embedded by build.rs.
 const VERSION: &str = concat!(
-    "init ",
+    "pidone ",
     env!("CARGO_PKG_VERSION"),
     " - git.",
     env!("INIT_GIT_COMMIT"),

@@ -281,9 +281,9 @@ fn version_is_one_line_that_dockers_daemon_parses() {
     run.assert_code(0).assert_quiet();
     let line = run.stdout.strip_suffix('\n').unwrap_or_default();
     if line.contains('\n')
-        || !line.starts_with(&format!("init {} - git.", env!("CARGO_PKG_VERSION")))
+        || !line.starts_with(&format!("pidone {} - git.", env!("CARGO_PKG_VERSION")))
     {
-        run.fail("--version should be one line `init X.Y.Z - git.COMMIT`");
+        run.fail("--version should be one line `pidone X.Y.Z - git.COMMIT`");
     }
     let (_, commit) = parse_init_version(line).unwrap_or_else(|e| run.fail(&e));
     let hex = commit.len() == 12 && commit.bytes().all(|b| b.is_ascii_hexdigit());

@@ -78,7 +78,7 @@ impl Mode {
 pub fn init_bin() -> PathBuf {
     match std::env::var_os("INIT_BIN") {
         Some(path) if !path.is_empty() => PathBuf::from(path),
-        _ => PathBuf::from(env!("CARGO_BIN_EXE_init")),
+        _ => PathBuf::from(env!("CARGO_BIN_EXE_pidone")),
     }
 }
 
