@@ -6,7 +6,7 @@
 //! and every error is ignored: a closed or broken stderr must never hurt PID 1.
 
 use std::fmt::{self, Write as _};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing::field::{Field, Visit};
@@ -19,7 +19,6 @@ use crate::config::LogFormat;
 struct Logger {
     max: LevelFilter,
     format: LogFormat,
-    next_id: AtomicU64,
 }
 
 /// Installs the logger. `verbosity` 0 = warnings and errors, 1 info, 2 debug, 3 trace.
@@ -31,11 +30,7 @@ pub fn init(verbosity: u8, format: LogFormat) {
         _ => LevelFilter::TRACE,
     };
     // A second call (never made) would fail harmlessly; nothing to report.
-    let _ = tracing::subscriber::set_global_default(Logger {
-        max,
-        format,
-        next_id: AtomicU64::new(1),
-    });
+    let _ = tracing::subscriber::set_global_default(Logger { max, format });
 }
 
 /// Set once a write to stderr failed with EPIPE: nobody reads it any more, and every
@@ -219,8 +214,10 @@ impl Subscriber for Logger {
         Some(self.max)
     }
 
+    /// init opens no spans; one id serves should a dependency ever open one. (No 64-bit
+    /// atomic counter: ARMv5TE, Debian's armel baseline, has none.)
     fn new_span(&self, _span: &Attributes<'_>) -> Id {
-        Id::from_u64(self.next_id.fetch_add(1, Ordering::Relaxed).max(1))
+        Id::from_u64(1)
     }
 
     fn record(&self, _span: &Id, _values: &Record<'_>) {}
