@@ -2,7 +2,7 @@
 //! falls back to. Values stay raw strings here; `config` validates them.
 //!
 //! A small getopt-style parser rather than clap: clap cost 108 KiB of a binary whose
-//! budget is catatonit's 699 KB, for sixteen flags (see the README's design notes).
+//! budget is catatonit's 699 KB, for seventeen flags (see the README's design notes).
 //! Grammar, as tini's: short flags cluster (`-vvv`, `-gs`) and take a value attached or
 //! as the next word (`-t5s`, `-t 5s`); long flags take `--flag=value` or `--flag value`;
 //! `--` or the first word that is not an option starts COMMAND, and every word after it
@@ -36,6 +36,9 @@ Options (environment variable used when the flag is absent):
   -v                       more logs: -v info, -vv debug, -vvv trace
                            (INIT_VERBOSITY, TINI_VERBOSITY: 0-3)
       --log-format FORMAT  text or json (INIT_LOG_FORMAT, then LOG_FORMAT)
+      --termination-log PATH
+                           write why the container ended to PATH at exit; empty: off
+                           [/dev/termination-log if writable] (INIT_TERMINATION_LOG)
   -P, --pause              no command: a pod's pause process; reaps orphans, stops
                            everything left on TERM, INT or QUIT (INIT_PAUSE)
       --probe URL          one health probe: http://HOST:PORT/PATH or tcp://HOST:PORT
@@ -65,6 +68,7 @@ pub struct Args {
     pub warn_on_reap: bool,
     pub verbose: u8,
     pub log_format: Option<String>,
+    pub termination_log: Option<String>,
     pub pause: bool,
     pub probe: Option<String>,
     pub probe_timeout: Option<String>,
@@ -93,6 +97,7 @@ enum Flag {
     WarnOnReap,
     Verbose,
     LogFormat,
+    TerminationLog,
     Pause,
     Probe,
     ProbeTimeout,
@@ -101,7 +106,7 @@ enum Flag {
     License,
 }
 
-const FLAGS: [(Option<char>, &str, Flag, bool); 16] = [
+const FLAGS: [(Option<char>, &str, Flag, bool); 17] = [
     (Some('t'), "grace-period", Flag::GracePeriod, true),
     (None, "pre-stop-delay", Flag::PreStopDelay, true),
     (Some('r'), "rewrite", Flag::Rewrite, true),
@@ -112,6 +117,7 @@ const FLAGS: [(Option<char>, &str, Flag, bool); 16] = [
     (Some('w'), "warn-on-reap", Flag::WarnOnReap, false),
     (Some('v'), "verbose", Flag::Verbose, false),
     (None, "log-format", Flag::LogFormat, true),
+    (None, "termination-log", Flag::TerminationLog, true),
     (Some('P'), "pause", Flag::Pause, false),
     (None, "probe", Flag::Probe, true),
     (None, "probe-timeout", Flag::ProbeTimeout, true),
@@ -204,6 +210,7 @@ pub fn parse(argv: Vec<OsString>) -> Result<Parsed, String> {
                 Flag::WarnOnReap => args.warn_on_reap = true,
                 Flag::Verbose => args.verbose = args.verbose.saturating_add(1),
                 Flag::LogFormat => args.log_format = Some(value),
+                Flag::TerminationLog => args.termination_log = Some(value),
                 Flag::Pause => args.pause = true,
                 Flag::Probe => args.probe = Some(value),
                 Flag::ProbeTimeout => args.probe_timeout = Some(value),

@@ -16,6 +16,20 @@ pub enum LogFormat {
     Json,
 }
 
+/// Where the exit report goes (`--termination-log`, `INIT_TERMINATION_LOG`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TerminationLog {
+    /// `/dev/termination-log` when it exists and is writable (Kubernetes mounts it).
+    Default,
+    /// This path, created if missing.
+    Path(String),
+    /// Set to the empty string: no report at all.
+    Off,
+}
+
+/// Kubernetes' default terminationMessagePath.
+pub const DEFAULT_TERMINATION_LOG: &str = "/dev/termination-log";
+
 /// Forwarding table: signal FROM is forwarded as TO; TO `None` drops it.
 pub type Rewrite = Vec<(i32, Option<i32>)>;
 
@@ -32,6 +46,7 @@ pub struct Config {
     pub warn_on_reap: bool,
     pub verbosity: u8,
     pub log_format: LogFormat,
+    pub termination_log: TerminationLog,
     /// `--pause`: no command; reap, and stop everything on TERM, INT or QUIT.
     pub pause: bool,
     pub probe: Option<String>,
@@ -326,6 +341,16 @@ pub fn resolve(args: Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Confi
     let verbosity = verbosity(args.verbose, env)?;
     let log_format = log_format(args.log_format.as_deref(), env)?;
     let pause = switch(args.pause, "INIT_PAUSE", None, env)?.unwrap_or(false);
+    let termination_log = match pick(
+        args.termination_log.as_deref(),
+        "--termination-log",
+        &["INIT_TERMINATION_LOG"],
+        env,
+    ) {
+        None => TerminationLog::Default,
+        Some(s) if s.value.is_empty() => TerminationLog::Off,
+        Some(s) => TerminationLog::Path(s.value),
+    };
 
     if args.probe.is_some() && !args.command.is_empty() {
         return Err(UsageError("--probe takes no COMMAND".into()));
@@ -358,6 +383,7 @@ pub fn resolve(args: Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Confi
         warn_on_reap,
         verbosity,
         log_format,
+        termination_log,
         pause,
         probe: args.probe,
         probe_timeout,

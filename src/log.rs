@@ -1,12 +1,15 @@
-//! The tracing subscriber: one line per event on stderr, as text or JSON.
+//! The tracing subscriber: one line per event on stderr, as text or JSON, written so that
+//! it can never block init (see `Sink`).
 //!
 //! Written against `tracing-core` directly rather than `tracing-subscriber`: init logs
 //! events only (no spans), and this costs a few KiB where the fmt and json layers cost
-//! ~160 KiB of a binary whose whole budget is tini's 708 KB. Writes go straight to fd 2
-//! and every error is ignored: a closed or broken stderr must never hurt PID 1.
+//! ~160 KiB (docs/design.md). Every write error is ignored: a closed, broken or stalled
+//! stderr must never hurt PID 1; what could not be written is counted and reported.
 
 use std::fmt::{self, Write as _};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing::field::{Field, Visit};
@@ -33,11 +36,8 @@ pub fn init(verbosity: u8, format: LogFormat) {
     let _ = tracing::subscriber::set_global_default(Logger { max, format });
 }
 
-/// Set once a write to stderr failed with EPIPE: nobody reads it any more, and every
-/// further write would only raise another SIGPIPE (which the loop would log again).
-static STDERR_BROKEN: AtomicBool = AtomicBool::new(false);
-
-/// Writes all of `bytes` to `fd`, retrying on EINTR and short writes.
+/// Writes all of `bytes` to `fd`, retrying on EINTR and short writes. Blocking: only for
+/// `--help`, `--version` and `--license` on stdout, never for the supervisor's logs.
 pub fn write_all(fd: libc::c_int, bytes: &[u8]) -> std::io::Result<()> {
     let mut rest = bytes;
     while !rest.is_empty() {
@@ -57,14 +57,238 @@ pub fn write_all(fd: libc::c_int, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Writes `line` to fd 2, ignoring every error.
+/// How init's own lines reach stderr without ever blocking, whatever fd 2 is, and without
+/// touching the open file the child shares (its blocking mode must stay as it was).
+enum Sink {
+    /// A pipe or FIFO (Docker, podman, Kubernetes, a shell pipeline): the line is written
+    /// into a private pipe and moved into fd 2 with `splice(SPLICE_F_NONBLOCK)`, which
+    /// moves the whole buffer or fails with EAGAIN when fd 2's pipe is full. Works
+    /// without /proc and for a non-root init on a pipe owned by root, which cannot reopen
+    /// `/proc/self/fd/2` (EACCES).
+    Pipe { read: OwnedFd, write: OwnedFd },
+    /// A terminal or other character device, reopened through `/proc/self/fd/2` as a
+    /// non-blocking description of init's own.
+    Reopened(OwnedFd),
+    /// A socket: `send(MSG_DONTWAIT)` on fd 2.
+    Socket,
+    /// A terminal init could not reopen: written only when poll(2) says it has room.
+    Polled,
+    /// A regular file or block device (or nothing at all): a write cannot stall.
+    Direct,
+}
+
+/// Lines longer than this are cut: one pipe buffer moves atomically, and no line of
+/// init's comes near it.
+const MAX_LINE: usize = 4096;
+
+/// Set once fd 2 reported EPIPE: nobody reads it any more, and every further write would
+/// only raise another SIGPIPE (which the loop would log again).
+static BROKEN: AtomicBool = AtomicBool::new(false);
+/// Lines dropped since the last one that got through.
+static DROPPED: AtomicUsize = AtomicUsize::new(0);
+/// A terminal or stream socket took part of a line: start the next one on a new line.
+static TORN: AtomicBool = AtomicBool::new(false);
+static SINK: OnceLock<Sink> = OnceLock::new();
+
+enum Sent {
+    All,
+    /// Nothing written: it would have blocked (or failed): drop the line.
+    None,
+    /// Part written (a terminal or stream socket took what it had room for).
+    Part,
+    Broken,
+}
+
+impl Sink {
+    fn open() -> Sink {
+        // SAFETY: an all-zero stat is a valid value of this plain C struct.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: `st` is a live, writable stat.
+        if unsafe { libc::fstat(libc::STDERR_FILENO, &mut st) } != 0 {
+            return Sink::Direct;
+        }
+        match st.st_mode & libc::S_IFMT {
+            libc::S_IFIFO => {
+                let mut fds = [0; 2];
+                // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+                if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } != 0
+                {
+                    return Sink::Polled;
+                }
+                // SAFETY: pipe2 returned two new descriptors that nothing else owns.
+                let (read, write) =
+                    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+                Sink::Pipe { read, write }
+            }
+            libc::S_IFSOCK => Sink::Socket,
+            libc::S_IFCHR => {
+                // O_NOCTTY: reopening a terminal must not make it init's controlling one.
+                // SAFETY: the path is a NUL-terminated literal.
+                let fd = unsafe {
+                    libc::open(
+                        c"/proc/self/fd/2".as_ptr(),
+                        libc::O_WRONLY | libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY,
+                    )
+                };
+                if fd < 0 {
+                    return Sink::Polled;
+                }
+                // SAFETY: open returned a new descriptor that nothing else owns.
+                Sink::Reopened(unsafe { OwnedFd::from_raw_fd(fd) })
+            }
+            _ => Sink::Direct,
+        }
+    }
+
+    fn send(&self, line: &[u8]) -> Sent {
+        loop {
+            let n = match self {
+                Sink::Pipe { read, write } => return splice_line(read, write, line),
+                Sink::Reopened(fd) => raw_write(fd.as_raw_fd(), line),
+                Sink::Direct => raw_write(libc::STDERR_FILENO, line),
+                Sink::Socket => {
+                    // SAFETY: the pointer and length describe the live `line` slice.
+                    unsafe {
+                        libc::send(
+                            libc::STDERR_FILENO,
+                            line.as_ptr().cast(),
+                            line.len(),
+                            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+                        )
+                    }
+                }
+                Sink::Polled => {
+                    let mut pfd = libc::pollfd {
+                        fd: libc::STDERR_FILENO,
+                        events: libc::POLLOUT,
+                        revents: 0,
+                    };
+                    // SAFETY: `pfd` is a live pollfd; a zero timeout never sleeps.
+                    if unsafe { libc::poll(&mut pfd, 1, 0) } != 1
+                        || pfd.revents & libc::POLLOUT == 0
+                    {
+                        return Sent::None;
+                    }
+                    raw_write(libc::STDERR_FILENO, line)
+                }
+            };
+            return match usize::try_from(n) {
+                Ok(n) if n == line.len() => Sent::All,
+                Ok(0) => Sent::None,
+                Ok(_) => Sent::Part,
+                Err(_) => match std::io::Error::last_os_error().raw_os_error() {
+                    Some(libc::EINTR) => continue,
+                    Some(libc::EPIPE) => Sent::Broken,
+                    _ => Sent::None,
+                },
+            };
+        }
+    }
+}
+
+fn raw_write(fd: libc::c_int, bytes: &[u8]) -> isize {
+    // SAFETY: the pointer and length describe the live `bytes` slice.
+    unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) }
+}
+
+/// Moves `line` into fd 2's pipe through the private pipe: all of it, or nothing.
+fn splice_line(read: &OwnedFd, write: &OwnedFd, line: &[u8]) -> Sent {
+    // The private pipe is empty (every path below leaves it so), and a write of at most
+    // one page into an empty pipe is one buffer, which splice moves whole or not at all.
+    if raw_write(write.as_raw_fd(), line) != line.len() as isize {
+        discard(read);
+        return Sent::None;
+    }
+    let sent = loop {
+        // SAFETY: plain descriptors and null offsets (both ends are pipes).
+        let n = unsafe {
+            libc::splice(
+                read.as_raw_fd(),
+                std::ptr::null_mut(),
+                libc::STDERR_FILENO,
+                std::ptr::null_mut(),
+                line.len(),
+                libc::SPLICE_F_NONBLOCK,
+            )
+        };
+        break match usize::try_from(n) {
+            Ok(n) if n == line.len() => Sent::All,
+            Ok(0) => Sent::None,
+            Ok(_) => Sent::Part,
+            Err(_) => match std::io::Error::last_os_error().raw_os_error() {
+                Some(libc::EINTR) => continue,
+                Some(libc::EPIPE) => Sent::Broken,
+                _ => Sent::None,
+            },
+        };
+    };
+    discard(read);
+    sent
+}
+
+/// Empties the private pipe (a line that could not be moved is dropped).
+fn discard(read: &OwnedFd) {
+    let mut buf = [0u8; 512];
+    // SAFETY: `buf` is a live, writable buffer of its length; the fd is non-blocking.
+    while unsafe { libc::read(read.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
+}
+
+/// Writes one line to stderr without ever blocking. A line that cannot be written at once
+/// is dropped and counted; the next line that gets through says how many were lost.
 pub fn write_stderr(line: &[u8]) {
-    if STDERR_BROKEN.load(Ordering::Relaxed) {
+    write_line(LogFormat::Text, line);
+}
+
+fn write_line(format: LogFormat, line: &[u8]) {
+    if BROKEN.load(Ordering::Relaxed) {
         return;
     }
-    if let Err(e) = write_all(libc::STDERR_FILENO, line) {
-        if e.raw_os_error() == Some(libc::EPIPE) {
-            STDERR_BROKEN.store(true, Ordering::Relaxed);
+    let sink = SINK.get_or_init(Sink::open);
+    let dropped = DROPPED.load(Ordering::Relaxed);
+    let mut out = Vec::with_capacity(line.len() + 96);
+    if TORN.load(Ordering::Relaxed) {
+        out.push(b'\n');
+    }
+    if dropped > 0 {
+        out.extend_from_slice(dropped_notice(format, dropped, SystemTime::now()).as_bytes());
+    }
+    let room = MAX_LINE.saturating_sub(out.len());
+    match line.get(..room) {
+        Some(cut) if cut.len() < line.len() => {
+            out.extend_from_slice(cut.get(..cut.len().saturating_sub(4)).unwrap_or_default());
+            out.extend_from_slice(b"...\n");
+        }
+        _ => out.extend_from_slice(line),
+    }
+    match sink.send(&out) {
+        Sent::All => {
+            DROPPED.store(0, Ordering::Relaxed);
+            TORN.store(false, Ordering::Relaxed);
+        }
+        Sent::None => {
+            DROPPED.store(dropped + 1, Ordering::Relaxed);
+        }
+        Sent::Part => {
+            DROPPED.store(dropped + 1, Ordering::Relaxed);
+            TORN.store(true, Ordering::Relaxed);
+        }
+        Sent::Broken => BROKEN.store(true, Ordering::Relaxed),
+    }
+}
+
+/// `init: WARN 3 log lines dropped: stderr was not writable`, in the log's format.
+fn dropped_notice(format: LogFormat, n: usize, now: SystemTime) -> String {
+    let message = format!(
+        "{n} log line{} dropped: stderr was not writable",
+        if n == 1 { "" } else { "s" }
+    );
+    match format {
+        LogFormat::Text => format!("init: WARN {message}\n"),
+        LogFormat::Json => {
+            let mut line = json_head(now, "WARN");
+            json_string(&mut line, &message);
+            let _ = writeln!(line, ",\"dropped\":{n}}}");
+            line
         }
     }
 }
@@ -82,14 +306,9 @@ impl Visit for Fields<'_> {
             let _ = write!(self.message, "{value:?}");
             return;
         }
-        match self.format {
-            LogFormat::Text => {
-                let _ = write!(self.rest, " {}={value:?}", field.name());
-            }
-            LogFormat::Json => {
-                let _ = write!(self.rest, ",\"{}\":", field.name());
-                json_string(self.rest, &format!("{value:?}"));
-            }
+        if self.format == LogFormat::Json {
+            let _ = write!(self.rest, ",\"{}\":", field.name());
+            json_string(self.rest, &format!("{value:?}"));
         }
     }
 
@@ -98,14 +317,9 @@ impl Visit for Fields<'_> {
             self.message.push_str(value);
             return;
         }
-        match self.format {
-            LogFormat::Text => {
-                let _ = write!(self.rest, " {}={value}", field.name());
-            }
-            LogFormat::Json => {
-                let _ = write!(self.rest, ",\"{}\":", field.name());
-                json_string(self.rest, value);
-            }
+        if self.format == LogFormat::Json {
+            let _ = write!(self.rest, ",\"{}\":", field.name());
+            json_string(self.rest, value);
         }
     }
 
@@ -130,10 +344,9 @@ impl Visit for Fields<'_> {
 
 impl Fields<'_> {
     fn number(&mut self, field: &Field, value: impl fmt::Display) {
-        let _ = match self.format {
-            LogFormat::Text => write!(self.rest, " {}={value}", field.name()),
-            LogFormat::Json => write!(self.rest, ",\"{}\":{value}", field.name()),
-        };
+        if self.format == LogFormat::Json {
+            let _ = write!(self.rest, ",\"{}\":{value}", field.name());
+        }
     }
 }
 
@@ -181,6 +394,16 @@ fn timestamp(now: SystemTime) -> String {
     )
 }
 
+/// `{"timestamp":"...","level":"WARN","target":"init","message":` (the message follows).
+fn json_head(now: SystemTime, level: &str) -> String {
+    format!(
+        "{{\"timestamp\":\"{}\",\"level\":\"{level}\",\"target\":\"init\",\"message\":",
+        timestamp(now)
+    )
+}
+
+/// Text: `init: LEVEL message` (the message says everything once). JSON: the message and
+/// every field, for machines.
 fn format_event(format: LogFormat, level: &Level, event: &Event<'_>, now: SystemTime) -> String {
     let mut rest = String::new();
     let mut fields = Fields {
@@ -191,12 +414,9 @@ fn format_event(format: LogFormat, level: &Level, event: &Event<'_>, now: System
     event.record(&mut fields);
     let message = fields.message;
     match format {
-        LogFormat::Text => format!("init: {level} {message}{rest}\n"),
+        LogFormat::Text => format!("init: {level} {message}\n"),
         LogFormat::Json => {
-            let mut line = format!(
-                "{{\"timestamp\":\"{}\",\"level\":\"{level}\",\"target\":\"init\",\"message\":",
-                timestamp(now)
-            );
+            let mut line = json_head(now, level.as_str());
             json_string(&mut line, &message);
             line.push_str(&rest);
             line.push_str("}\n");
@@ -231,7 +451,7 @@ impl Subscriber for Logger {
             event,
             SystemTime::now(),
         );
-        write_stderr(line.as_bytes());
+        write_line(self.format, line.as_bytes());
     }
 
     fn enter(&self, _span: &Id) {}

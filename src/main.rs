@@ -1,5 +1,6 @@
-//! `init`: a tiny PID 1 for containers. The path reads top to bottom:
-//! configure -> block signals -> spawn -> supervise (shutdown included) -> exit code.
+//! pidone, `/init` in an image: a tiny PID 1 for containers. The path reads top to bottom:
+//! configure -> block signals -> watch the memory cgroup -> spawn -> supervise (shutdown
+//! included) -> exit code -> report why it ended.
 //!
 //! `no_main`: Rust's runtime start-up would set SIGPIPE to ignored and reopen closed
 //! stdio on /dev/null before `main`, and the child must get both exactly as init got them.
@@ -21,11 +22,13 @@ mod cli;
 mod config;
 mod exit_code;
 mod log;
+mod memcg;
 mod pid1;
 mod probe;
 #[cfg(test)]
 mod proptests;
 mod reap;
+mod report;
 mod shutdown;
 mod signals;
 mod spawn;
@@ -78,6 +81,8 @@ fn env(key: &str) -> Option<String> {
 }
 
 fn run(argv: Vec<OsString>) -> i32 {
+    // Before anything is opened or written: no file of init's may land on a closed 0-2.
+    spawn::prepare_fds();
     let args = match cli::parse(argv) {
         Ok(cli::Parsed::Run(args)) => *args,
         Ok(cli::Parsed::Help) => return print_stdout(cli::HELP),
@@ -94,20 +99,21 @@ fn run(argv: Vec<OsString>) -> i32 {
         return probe::run(url, cfg.probe_timeout);
     }
     log::init(cfg.verbosity, cfg.log_format);
-    spawn::prepare_fds();
 
     // From here on every signal is queued for the loop; init may no longer die of one.
-    let inherited = match signals::block_all() {
-        Ok(inherited) => inherited,
-        Err(e) => {
-            error!("rt_sigprocmask failed: {e}");
-            return FAILURE;
-        }
-    };
+    let (inherited, signalfd) =
+        match signals::block_all().and_then(|i| Ok((i, signals::signalfd()?))) {
+            Ok(both) => both,
+            Err(e) => {
+                error!("blocking signals (rt_sigprocmask, signalfd) failed: {e}");
+                return FAILURE;
+            }
+        };
     let role = pid1::role();
     if pid1::setup(&cfg, role).is_err() {
         return FAILURE;
     }
+    let memcg = memcg::MemCg::open();
     // A pause process starts nothing; otherwise the command is the main child.
     let child = if cfg.pause {
         None
@@ -116,12 +122,15 @@ fn run(argv: Vec<OsString>) -> i32 {
             Ok(pid) => Some(pid),
             Err(e) => {
                 error!("{e}");
+                report::not_started(&cfg, &e.to_string(), e.exit_code());
                 return e.exit_code();
             }
         }
     };
-    let end = supervise::run(&cfg, role, child);
-    exit_code::exit_code(end, &cfg.remap_exit)
+    let outcome = supervise::run(&cfg, role, child, &signalfd, memcg);
+    let code = exit_code::exit_code(outcome.end, &cfg.remap_exit);
+    report::finish(&cfg, &outcome, code);
+    code
 }
 
 /// One line on stderr, exit 2. Signals are not blocked yet, so SIGPIPE is ignored first:

@@ -15,6 +15,8 @@ pub struct Drained {
     pub none_left: bool,
     /// How many processes were reaped, the main child included.
     pub reaped: usize,
+    /// Other processes reaped that died of SIGKILL (an OOM kill is one), by pid.
+    pub sigkilled: Vec<i32>,
 }
 
 /// Reaps every child that has exited, noting the main child's end.
@@ -34,12 +36,17 @@ pub fn drain(main_pid: Option<i32>, warn_on_reap: bool) -> Drained {
             };
             out.reaped += 1;
             if Some(pid) == main_pid {
-                debug!(pid, "main child {end}");
+                debug!(pid, "main child (pid {pid}) {end}");
                 out.main = Some(end);
-            } else if warn_on_reap {
-                warn!(pid, "reaped a zombie ({end})");
+                continue;
+            }
+            if end == ChildEnd::Signaled(libc::SIGKILL) {
+                out.sigkilled.push(pid);
+            }
+            if warn_on_reap {
+                warn!(pid, "reaped a zombie (pid {pid}, {end})");
             } else {
-                debug!(pid, "reaped an orphan ({end})");
+                debug!(pid, "reaped an orphan (pid {pid}, {end})");
             }
             continue;
         }

@@ -1,7 +1,8 @@
 //! Signals every process that is left: the whole PID namespace with `kill(-1)` when init
-//! is PID 1, and every descendant found in /proc when it is a subreaper.
+//! is PID 1, and every descendant found in /proc when it is a subreaper. When /proc cannot
+//! tell (not mounted, or it shows another PID namespace), a subreaper falls back to what
+//! needs no /proc: the main child's process group, which init created.
 
-use std::collections::HashMap;
 use std::fs;
 use std::io;
 
@@ -10,35 +11,47 @@ use tracing::{debug, warn};
 use crate::pid1::Role;
 use crate::signals;
 
-/// Sends `sig` to every process left; returns how many were signalled (for PID 1: 1 when
-/// any process received it, 0 when none is left).
-pub fn signal_all(role: Role, sig: i32) -> usize {
-    if role.is_pid1 {
-        return match signals::kill(-1, sig) {
-            Ok(()) => 1,
-            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => 0,
-            Err(e) => {
-                warn!("kill(-1, {}) failed: {e}", signals::name(sig));
-                0
+/// What one sweep reached.
+#[derive(Debug)]
+pub struct Swept {
+    /// The processes /proc showed just before the signals (pid, command name), or `None`
+    /// when /proc could not tell.
+    pub seen: Option<Vec<Proc>>,
+}
+
+/// Sends each of `sigs` in turn to every process left, after one look at /proc.
+/// `group` is the main child's process group, the fallback of a subreaper that cannot
+/// read /proc.
+pub fn signal_all(role: Role, group: Option<i32>, sigs: &[i32]) -> Swept {
+    let seen = survivors(role);
+    for &sig in sigs {
+        if role.is_pid1 {
+            match signals::kill(-1, sig) {
+                Ok(()) => {}
+                Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {}
+                Err(e) => warn!("kill(-1, {}) failed: {e}", signals::name(sig)),
             }
+            continue;
+        }
+        let Some(procs) = &seen else {
+            if let Some(pgid) = group {
+                match signals::kill(-pgid, sig) {
+                    Ok(()) => {}
+                    Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {}
+                    Err(e) => debug!("kill(-{pgid}, {}) failed: {e}", signals::name(sig)),
+                }
+            }
+            continue;
         };
-    }
-    let pids = match descendants(role.pid) {
-        Ok(pids) => pids,
-        Err(e) => {
-            warn!("cannot list descendants in /proc: {e}");
-            return 0;
-        }
-    };
-    let mut sent = 0;
-    for pid in pids {
-        match signals::kill(pid, sig) {
-            Ok(()) => sent += 1,
-            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {}
-            Err(e) => debug!(pid, "kill({}) failed: {e}", signals::name(sig)),
+        for p in procs {
+            match signals::kill(p.pid, sig) {
+                Ok(()) => {}
+                Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {}
+                Err(e) => debug!("kill({}, {}) failed: {e}", p.pid, signals::name(sig)),
+            }
         }
     }
-    sent
+    Swept { seen }
 }
 
 /// One live process, as /proc shows it.
@@ -79,25 +92,21 @@ fn live_processes() -> io::Result<Vec<Proc>> {
     Ok(out)
 }
 
-/// Every live (non-zombie) descendant of `root`, parents before children.
-pub fn descendants(root: i32) -> io::Result<Vec<i32>> {
-    Ok(descendants_of(root, live_processes()?)
-        .into_iter()
-        .map(|p| p.pid)
-        .collect())
-}
-
-fn descendants_of(root: i32, all: Vec<Proc>) -> Vec<Proc> {
-    let mut children: HashMap<i32, Vec<Proc>> = HashMap::new();
-    for p in all {
-        children.entry(p.ppid).or_default().push(p);
-    }
-    let mut out = Vec::new();
+fn descendants_of(root: i32, mut all: Vec<Proc>) -> Vec<Proc> {
+    // Sorted by parent, a process's children are one run found by binary search (no
+    // HashMap: its random seeding alone costs the binary a few KiB).
+    all.sort_by_key(|p| p.ppid);
+    let mut out: Vec<Proc> = Vec::new();
     let mut queue = vec![root];
     while let Some(parent) = queue.pop() {
-        if let Some(kids) = children.remove(&parent) {
-            queue.extend(kids.iter().map(|k| k.pid));
-            out.extend(kids);
+        let first = all.partition_point(|p| p.ppid < parent);
+        for kid in all.iter().skip(first).take_while(|p| p.ppid == parent) {
+            // Each pid has one parent, so each is reached once: no cycle can be entered
+            // from the root (a snapshot's pid reuse could only form one apart from it).
+            if kid.pid != root {
+                queue.push(kid.pid);
+                out.push(kid.clone());
+            }
         }
     }
     out
@@ -107,27 +116,27 @@ fn descendants_of(root: i32, all: Vec<Proc>) -> Vec<Proc> {
 /// init is PID 1, its descendants otherwise. `None` when /proc cannot tell (not mounted,
 /// or it shows another PID namespace than init's own).
 pub fn survivors(role: Role) -> Option<Vec<Proc>> {
+    // /proc/self names init's pid in the namespace /proc was mounted for.
+    let own = fs::read_link("/proc/self").ok()?;
+    if own.to_str()? != role.pid.to_string() {
+        return None;
+    }
+    let all = live_processes().ok()?;
     if role.is_pid1 {
-        // /proc/self names init's pid in the namespace /proc was mounted for.
-        let own = fs::read_link("/proc/self").ok()?;
-        if own.to_str()? != role.pid.to_string() {
-            return None;
-        }
         // In /proc's order, which is by pid.
-        let mut all = live_processes().ok()?;
-        all.retain(|p| p.pid != role.pid);
-        return Some(all);
+        return Some(all.into_iter().filter(|p| p.pid != role.pid).collect());
     }
     // Parents before children: the process that was asked to stop comes first.
-    Some(descendants_of(role.pid, live_processes().ok()?))
+    Some(descendants_of(role.pid, all))
 }
 
 /// How many processes are named in a log line before the rest is only counted.
 const NAMED: usize = 8;
 
-/// `3 processes: 12 (python3), 15 (sleep), 16 (sleep)`, the first few named.
+/// `3 processes: 12 (python3), 15 (sleep), 16 (sleep)`, the first few named; `no process`.
 pub fn describe(procs: &[Proc]) -> String {
     let mut text = match procs.len() {
+        0 => return "no process".to_owned(),
         1 => "1 process: ".to_owned(),
         n => format!("{n} processes: "),
     };
@@ -184,6 +193,7 @@ mod tests {
                 })
                 .collect()
         };
+        assert_eq!(describe(&procs(0)), "no process");
         assert_eq!(describe(&procs(1)), "1 process: 11 (p1)");
         assert_eq!(describe(&procs(2)), "2 processes: 11 (p1), 12 (p2)");
         let many = describe(&procs(20));
@@ -213,14 +223,17 @@ mod tests {
     }
 
     #[test]
-    fn our_own_children_are_descendants() {
-        let mut child = std::process::Command::new("sleep")
-            .arg("5")
-            .spawn()
-            .expect("spawn sleep");
-        let found = descendants(std::process::id() as i32).expect("read /proc");
-        let _ = child.kill();
-        let _ = child.wait();
-        assert!(found.contains(&(child.id() as i32)));
+    fn descendants_come_parents_first() {
+        let p = |pid, ppid| Proc {
+            pid,
+            ppid,
+            name: String::new(),
+        };
+        let all = vec![p(5, 3), p(3, 1), p(4, 1), p(9, 2), p(6, 5)];
+        let found: Vec<i32> = descendants_of(1, all).iter().map(|p| p.pid).collect();
+        let at = |pid| found.iter().position(|&p| p == pid).unwrap();
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert!(at(3) < at(5) && at(5) < at(6), "{found:?}");
+        assert!(!found.contains(&9));
     }
 }

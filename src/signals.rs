@@ -1,10 +1,11 @@
-//! The only place that touches the signal mask, dispositions and `rt_sigtimedwait`.
+//! The only place that touches the signal mask, dispositions and the signalfd.
 //!
 //! Signal sets are the kernel's 64-bit masks (bit `n-1` is signal `n`) and every call is
 //! the raw system call, so that the C library's internal signals (32-34) are blocked and
 //! forwarded like any other instead of being filtered out or killing init.
 
 use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
 /// Highest signal number on Linux (x86_64 and aarch64).
@@ -208,47 +209,123 @@ impl Received {
     }
 }
 
-/// Waits for any blocked signal, at most `timeout` (forever when `None`).
-/// Returns `Ok(None)` when the timeout expired. EINTR is retried.
-pub fn wait(timeout: Option<Duration>) -> io::Result<Option<Received>> {
+/// A signalfd over every signal: where the loop collects what `block_all` queues.
+pub struct SignalFd(OwnedFd);
+
+/// Opens a close-on-exec, non-blocking signalfd for every signal (after `block_all`).
+/// The raw system call takes the kernel's 64-bit mask, so that 32-34 are included.
+pub fn signalfd() -> io::Result<SignalFd> {
     let set = SigSet::FULL.0;
-    let ts = timeout.map(|d| libc::timespec {
-        // A year is as good as forever; keeps the value in range of any time_t.
-        tv_sec: d.as_secs().min(365 * 86_400) as _,
-        tv_nsec: d.subsec_nanos() as libc::c_long,
-    });
-    let ts_ptr = ts
-        .as_ref()
-        .map_or(std::ptr::null(), |t| t as *const libc::timespec);
-    loop {
-        // SAFETY: an all-zero siginfo_t is a valid value of this plain C struct.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        // SAFETY: the set, siginfo and timespec pointers point at live locals (or null
-        // for no timeout); the size is the kernel's sigset size.
-        let rc = unsafe {
-            libc::syscall(
-                libc::SYS_rt_sigtimedwait,
-                &set as *const u64,
-                &mut info as *mut libc::siginfo_t,
-                ts_ptr,
-                KSIGSET_SIZE,
-            )
-        };
-        if rc > 0 {
-            // SAFETY: the kernel filled `info` for signal `rc`; si_pid is valid for
-            // signals sent by processes and for SIGCHLD, and is zero otherwise.
-            let pid = unsafe { info.si_pid() };
-            return Ok(Some(Received {
-                signo: rc as i32,
-                code: info.si_code,
-                pid,
-            }));
+    // SAFETY: signalfd4 reads KSIGSET_SIZE bytes from `set`, a live local; -1 asks for a
+    // new descriptor.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_signalfd4,
+            -1,
+            &set as *const u64,
+            KSIGSET_SIZE,
+            libc::SFD_CLOEXEC | libc::SFD_NONBLOCK,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel returned a new descriptor that nothing else owns.
+    Ok(SignalFd(unsafe { OwnedFd::from_raw_fd(rc as RawFd) }))
+}
+
+/// What woke the loop.
+#[derive(Clone, Copy, Debug)]
+pub enum Woke {
+    Signal(Received),
+    /// The other descriptor `wait` watched became readable.
+    Fd,
+    /// The timeout expired.
+    Timeout,
+    /// Nothing to act on (an interrupted wait, a signal already taken): look again.
+    Nothing,
+}
+
+impl SignalFd {
+    /// Sleeps until a signal is queued, `other` (if any) is readable, or `timeout` passes
+    /// (never, when `None`). Signals come first when both are ready.
+    pub fn wait(
+        &self,
+        other: Option<BorrowedFd<'_>>,
+        timeout: Option<Duration>,
+    ) -> io::Result<Woke> {
+        let mut fds = [
+            libc::pollfd {
+                fd: self.0.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: other.map_or(-1, |fd| fd.as_raw_fd()),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        let ts = timeout.map(|d| libc::timespec {
+            // A year is as good as forever; keeps the value in range of any time_t.
+            tv_sec: d.as_secs().min(365 * 86_400) as _,
+            tv_nsec: d.subsec_nanos() as _,
+        });
+        let ts_ptr = ts
+            .as_ref()
+            .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+        // SAFETY: `fds` is a live array of two pollfds (a negative fd is skipped), the
+        // timespec is a live local or null, and no signal mask is passed.
+        let rc = unsafe { libc::ppoll(fds.as_mut_ptr(), 2, ts_ptr, std::ptr::null()) };
+        if rc < 0 {
+            let err = io::Error::last_os_error();
+            return match err.raw_os_error() {
+                Some(libc::EINTR) => Ok(Woke::Nothing),
+                _ => Err(err),
+            };
         }
-        let err = io::Error::last_os_error();
-        match err.raw_os_error() {
-            Some(libc::EINTR) => continue,
-            Some(libc::EAGAIN) => return Ok(None),
-            _ => return Err(err),
+        if rc == 0 {
+            return Ok(Woke::Timeout);
+        }
+        if fds[0].revents & libc::POLLIN != 0 {
+            return self.read();
+        }
+        if fds[1].revents != 0 {
+            return Ok(Woke::Fd);
+        }
+        Ok(Woke::Nothing)
+    }
+
+    /// Takes one queued signal.
+    fn read(&self) -> io::Result<Woke> {
+        // SAFETY: an all-zero signalfd_siginfo is a valid value of this plain C struct.
+        let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+        let size = std::mem::size_of::<libc::signalfd_siginfo>();
+        loop {
+            // SAFETY: `info` is a live, writable signalfd_siginfo of `size` bytes.
+            let n = unsafe {
+                libc::read(
+                    self.0.as_raw_fd(),
+                    (&mut info as *mut libc::signalfd_siginfo).cast(),
+                    size,
+                )
+            };
+            if n == size as isize {
+                return Ok(Woke::Signal(Received {
+                    signo: info.ssi_signo as i32,
+                    code: info.ssi_code,
+                    pid: info.ssi_pid as i32,
+                }));
+            }
+            if n >= 0 {
+                return Ok(Woke::Nothing);
+            }
+            let err = io::Error::last_os_error();
+            match err.raw_os_error() {
+                Some(libc::EINTR) => continue,
+                Some(libc::EAGAIN) => return Ok(Woke::Nothing),
+                _ => return Err(err),
+            }
         }
     }
 }

@@ -219,6 +219,8 @@ pub struct Init {
     env: Vec<(OsString, Option<OsString>)>,
     stdin_null: bool,
     cwd: Option<PathBuf>,
+    /// A descriptor to give the run as stderr instead of the collected pipe.
+    stderr_fd: Option<Arc<std::os::fd::OwnedFd>>,
 }
 
 impl Init {
@@ -231,7 +233,15 @@ impl Init {
             env: Vec::new(),
             stdin_null: true,
             cwd: None,
+            stderr_fd: None,
         }
+    }
+
+    /// Gives the run `fd` as its stderr (a stalled pipe, a pty, a socket) instead of the
+    /// pipe the harness reads; [`Running::stderr`] is then empty.
+    pub fn stderr_to(mut self, fd: std::os::fd::OwnedFd) -> Init {
+        self.stderr_fd = Some(Arc::new(fd));
+        self
     }
 
     /// Runs `program` instead of init (same wrapper, namespace, env): a baseline.
@@ -326,7 +336,10 @@ impl Init {
                 Stdio::inherit()
             })
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .stderr(match &self.stderr_fd {
+                Some(fd) => Stdio::from(fd.try_clone().expect("dup the stderr fd")),
+                None => Stdio::piped(),
+            });
         for (key, _) in std::env::vars_os() {
             let k = key.as_bytes();
             if k.starts_with(b"INIT_") || k.starts_with(b"TINI_") || k == b"LOG_FORMAT" {
@@ -372,7 +385,10 @@ impl Init {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start `{description}`: {e}"));
         let stdout = Output::collect(child.stdout.take().expect("stdout is piped"));
-        let stderr = Output::collect(child.stderr.take().expect("stderr is piped"));
+        let stderr = match child.stderr.take() {
+            Some(pipe) => Output::collect(pipe),
+            None => Output::collect(std::io::empty()),
+        };
         let comm: Vec<u8> = self
             .program
             .file_name()
