@@ -453,6 +453,10 @@ fn gunicorn_follows_signals_through_init(worker_class: &str, app: &str) {
     {
         done.fail("gunicorn left processes behind for init to stop");
     }
+    // The worker's SIGKILL came from kill(2), not the kernel's OOM killer.
+    if init_lines(&done.stderr).any(|l| l.contains("OOM")) {
+        done.fail("init called a SIGKILL sent with kill(2) an OOM kill");
+    }
     if after_term >= Duration::from_secs(15) {
         done.fail(&format!(
             "exited {after_term:?} after SIGTERM: not within the grace period"
@@ -473,4 +477,80 @@ fn gunicorn_sync_workers_follow_ttin_ttou_hup_usr1_oom_kill_and_term() {
 #[test]
 fn gunicorn_uvicorn_workers_follow_ttin_ttou_hup_usr1_oom_kill_and_term() {
     gunicorn_follows_signals_through_init("uvicorn_worker.UvicornWorker", "app:app");
+}
+
+/// A gunicorn worker the kernel's OOM killer kills (a request allocates past the
+/// container's memory limit): gunicorn's master reaps it and starts another, and init,
+/// which never sees that worker die, still reports the OOM kill within a second, with the
+/// limit and the counter. The master survives and stops cleanly on TERM.
+#[test]
+fn an_oom_killed_gunicorn_worker_is_reported_by_init_and_the_master_survives() {
+    let Some(cg) = common::MemCgroup::new(160 << 20) else {
+        return;
+    };
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let (run, port) = start_on_a_free_port(
+        |port| {
+            let init = Init::new(Mode::Pid1)
+                .wrap(cg.wrap())
+                .args(["-v", "--"])
+                .arg(venv_bin("gunicorn"))
+                .args(["hog_app:app", "--chdir"])
+                .arg(&fixtures)
+                .args(["--bind", &format!("127.0.0.1:{port}")])
+                .args(["--workers", "2", "--log-level", "info"]);
+            if gunicorn_has_no_control_socket() {
+                init.arg("--no-control-socket")
+            } else {
+                init
+            }
+        },
+        |port| format!("Listening at: http://127.0.0.1:{port} "),
+    );
+    let master = match children(run.init_pid()).as_slice() {
+        &[master] => master,
+        other => run.fail(&format!(
+            "expected one child of init, the master: {other:?}"
+        )),
+    };
+    let before = wait_workers(&run, master, "2 workers", |w| w.len() == 2);
+    let reply = get(port, "/hog", Duration::from_secs(20));
+    let failed = Instant::now();
+    if reply.is_ok() {
+        run.fail(&format!(
+            "the /hog request should lose its worker, got {reply:?}"
+        ));
+    }
+    let line = run.wait_for_stderr_line("init's OOM line", Duration::from_secs(5), |l| {
+        l.starts_with("init: ") && l.contains("OOM killer")
+    });
+    let after = failed.elapsed();
+    if !line.starts_with("init: WARN a process not reaped by init")
+        || !line.ends_with("(memory limit 160 MiB, oom_kill 0 -> 1)")
+        || after > Duration::from_secs(1)
+    {
+        run.fail(&format!(
+            "init should report the worker's OOM kill within 1 s: {line:?} after {after:?}"
+        ));
+    }
+    let now = wait_workers(&run, master, "the killed worker replaced", |w| {
+        w.len() == 2 && w.iter().any(|p| !before.contains(p))
+    });
+    if now.iter().filter(|p| before.contains(p)).count() != 1 {
+        run.fail(&format!(
+            "exactly one worker should have died: {before:?} -> {now:?}"
+        ));
+    }
+    if get(port, "/", Duration::from_secs(10)) != Ok(200) {
+        run.fail("the master should serve again after the OOM kill");
+    }
+    run.signal(libc::SIGTERM);
+    let done = run.wait_timeout(Duration::from_secs(30));
+    done.assert_code(0);
+    let summary = init_lines(&done.stderr)
+        .find(|l| l.contains("shutdown complete"))
+        .unwrap_or_else(|| done.fail("no summary line"));
+    if !summary.contains("; 1 OOM kill;") {
+        done.fail("the summary should count the OOM kill");
+    }
 }

@@ -27,6 +27,7 @@
 //! - [`skip`]: a test that cannot run its scenario on this machine fails, unless
 //!   `INIT_TEST_ALLOW_SKIP=1` ([`ALLOW_SKIP`]); then it prints `SKIPPED` past the capture.
 //! - [`ClosedPort`]: a port that refuses connections and that nobody else can take.
+//! - [`MemCgroup`]: a memory cgroup with a small limit (real OOM kills), removed on drop.
 //!
 //! The binary under test is `$INIT_BIN` when set, else the crate's `init`. Fixture
 //! programs live in `tests/fixtures/` and run under the real `python3` from `PATH`
@@ -1304,4 +1305,74 @@ pub fn venv() -> &'static Path {
 
 pub fn venv_bin(name: &str) -> PathBuf {
     venv().join("bin").join(name)
+}
+
+/// A memory cgroup of the test's own with a small limit; removed on drop.
+pub struct MemCgroup {
+    dir: PathBuf,
+}
+
+impl MemCgroup {
+    /// A child cgroup of the memory controller (v1) or of the unified hierarchy (v2,
+    /// with `+memory` enabled in the root's `cgroup.subtree_control`), limited to `limit`.
+    /// `None` (after [`common::skip`]) when this machine has no writable memory cgroup.
+    pub fn new(limit: u64) -> Option<MemCgroup> {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "pidone-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        );
+        let v1 = Path::new("/sys/fs/cgroup/memory");
+        let v2 = Path::new("/sys/fs/cgroup");
+        let made = if v1.join("memory.limit_in_bytes").exists() {
+            let dir = v1.join(&name);
+            fs::create_dir(&dir)
+                .and_then(|()| fs::write(dir.join("memory.limit_in_bytes"), limit.to_string()))
+                .map(|()| dir)
+        } else if v2.join("cgroup.controllers").exists() {
+            let _ = fs::write(v2.join("cgroup.subtree_control"), "+memory");
+            let dir = v2.join(&name);
+            fs::create_dir(&dir)
+                .and_then(|()| fs::write(dir.join("memory.max"), limit.to_string()))
+                .and_then(|()| fs::write(dir.join("memory.swap.max"), "0").or(Ok(())))
+                .map(|()| dir)
+        } else {
+            Err(std::io::Error::other("no memory cgroup mounted"))
+        };
+        match made {
+            Ok(dir) => Some(MemCgroup { dir }),
+            Err(e) => {
+                skip(&format!("cannot make a memory cgroup with a limit: {e}"));
+                None
+            }
+        }
+    }
+
+    /// Words that move the rest of the command line into this cgroup, then run it.
+    pub fn wrap(&self) -> Vec<String> {
+        vec![
+            "sh".into(),
+            "-c".into(),
+            format!(
+                "echo $$ > {}/cgroup.procs && exec \"$@\"",
+                self.dir.display()
+            ),
+            "sh".into(),
+        ]
+    }
+}
+
+impl Drop for MemCgroup {
+    fn drop(&mut self) {
+        // Whatever is left in it is killed; then the (empty) directory can go.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while fs::remove_dir(&self.dir).is_err() && Instant::now() < deadline {
+            let procs = fs::read_to_string(self.dir.join("cgroup.procs")).unwrap_or_default();
+            for pid in procs.lines().filter_map(|l| l.trim().parse().ok()) {
+                kill(pid, libc::SIGKILL);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
