@@ -7,7 +7,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{Init, Mode, Running, TIMEOUT, py};
-use libc::{SIGINT, SIGKILL, SIGSTOP, SIGTERM, SIGUSR1, SIGUSR2};
+use libc::{SIGINT, SIGKILL, SIGQUIT, SIGSTOP, SIGTERM, SIGUSR1, SIGUSR2};
 
 /// Stops `pid` (host pid) with SIGSTOP and waits until /proc shows it stopped.
 fn stop(run: &Running, pid: i32) {
@@ -311,6 +311,43 @@ fn sigint_ends_the_pre_stop_delay_at_once() {
         let int = done.stderr.find("forwarded SIGINT");
         if !matches!((term, int), (Some(t), Some(i)) if t < i) {
             done.fail("init should forward the held SIGTERM, then the SIGINT");
+        }
+    }
+}
+
+#[test]
+fn sigquit_ends_the_pre_stop_delay_and_starts_the_grace_period() {
+    for mode in Mode::ALL {
+        let run = recorder(
+            Init::new(mode).args(["-vv", "--pre-stop-delay", "30s", "-t", "1s"]),
+            &["--exit-on", ""],
+        );
+        term_and_wait_for_the_hold(&run);
+        let quit = Instant::now();
+        run.signal(SIGQUIT);
+        run.wait_for_signal("", SIGTERM);
+        run.wait_for_signal("", SIGQUIT);
+        let (done, took) = finish(run, quit);
+        // The child ignores both: the grace period, started by the QUIT, ends it.
+        done.assert_code(137);
+        assert_between(
+            &done,
+            "the grace period after a QUIT ended the hold",
+            took,
+            1.0,
+            3.0,
+        );
+        // The held TERM first, then the QUIT, each followed by SIGCONT.
+        let order: Vec<&str> = done
+            .stderr
+            .lines()
+            .filter_map(|l| l.split("forwarded ").nth(1)?.split(' ').next())
+            .filter(|name| ["SIGTERM", "SIGQUIT", "SIGCONT"].contains(name))
+            .collect();
+        if order != ["SIGTERM", "SIGCONT", "SIGQUIT", "SIGCONT"] {
+            done.fail(&format!(
+                "expected TERM, CONT, QUIT, CONT forwarded in that order, got {order:?}"
+            ));
         }
     }
 }
