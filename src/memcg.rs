@@ -142,17 +142,27 @@ impl MemCg {
         if let Some(fd) = &self.event {
             drain(fd);
         }
+        // v1's eventfd means the OOM killer was invoked (the kill may follow a moment
+        // later); v2 notifies every counter change, memory.high and memory.max too.
+        self.look(self.version == Version::V1);
+    }
+
+    /// Without an event source (v1 with a read-only cgroup mount, as container runtimes
+    /// give it), the counters are looked at whenever init wakes anyway: a kill of a
+    /// process init does not reap is then reported at the next wake, not as it happens.
+    pub fn on_wake(&mut self) {
+        if self.event.is_none() {
+            self.look(false);
+        }
+    }
+
+    fn look(&mut self, oom_invoked: bool) {
         let Some(now) = read_counters(self.version, &self.dir) else {
             return;
         };
-        // v1's eventfd means the OOM killer was invoked; v2 notifies every counter change
-        // (memory.high and memory.max events too), so look at the OOM counters.
-        let oom = match self.version {
-            Version::V1 => true,
-            Version::V2 => now.kill > self.seen.kill || now.oom > self.seen.oom,
-        };
+        let rose = oom_invoked || now.kill > self.seen.kill || now.oom > self.seen.oom;
         self.seen.oom = now.oom;
-        if oom && self.pending.is_none() {
+        if rose && self.pending.is_none() {
             self.pending = Some(Instant::now() + SETTLE);
         }
     }
@@ -637,6 +647,21 @@ mod tests {
         assert_eq!(cg.deadline(), None);
         // A later SIGKILL death is not this kill again.
         assert_eq!(cg.claim(), None);
+        let _ = fs::remove_dir_all(top);
+    }
+
+    #[test]
+    fn without_an_event_source_a_wake_looks_and_with_one_it_does_not() {
+        let (mut cg, top) = fake(Version::V1, 0);
+        set(&cg, 1, 0);
+        cg.on_wake();
+        assert!(cg.deadline().is_some(), "a wake should notice the rise");
+        assert_eq!(cg.on_deadline().map(|k| k.after), Some(1));
+        set(&cg, 2, 0);
+        // With an event source the event, not any wake, is what looks.
+        cg.event = Some(OwnedFd::from(fs::File::open("/dev/null").unwrap()));
+        cg.on_wake();
+        assert_eq!(cg.deadline(), None);
         let _ = fs::remove_dir_all(top);
     }
 

@@ -135,7 +135,8 @@ pub fn run(
             if m.watching() {
                 ", others reported as they happen"
             } else {
-                " (no event source: others are not reported)"
+                "; no event source (cgroup.event_control not writable): others are \
+                 reported when init next wakes"
             }
         );
     }
@@ -154,7 +155,11 @@ pub fn run(
         };
         let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         let watch = sup.memcg.as_ref().and_then(MemCg::fd);
-        match signals.wait(watch, timeout) {
+        let woke = signals.wait(watch, timeout);
+        if let Some(memcg) = sup.memcg.as_mut() {
+            memcg.on_wake();
+        }
+        match woke {
             Ok(Woke::Signal(sig)) => sup.on_signal(sig),
             Ok(Woke::Fd) => {
                 if let Some(memcg) = sup.memcg.as_mut() {

@@ -28,7 +28,13 @@ fn oom_kills_are_named_on_cgroup_v2_in_a_real_kernel() {
     let dir = TempDir::new("oom-v2");
     let hog = dir.join("hog");
     let built = Command::new("rustc")
-        .args(["-O", "--edition", "2021", "--target", "x86_64-unknown-linux-musl"])
+        .args([
+            "-O",
+            "--edition",
+            "2021",
+            "--target",
+            "x86_64-unknown-linux-musl",
+        ])
         .args(["-C", "linker=rust-lld", "-C", "strip=symbols", "-o"])
         .arg(&hog)
         .arg(root.join("tests/fixtures/hog.rs"))
