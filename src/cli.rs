@@ -11,12 +11,12 @@
 use std::ffi::OsString;
 
 pub const HELP: &str = "\
-init: a tiny init for containers. Runs COMMAND as its child, forwards signals, reaps
-zombies and shuts the whole tree down cleanly.
+pidone: a tiny init for containers (/init in an image). Runs COMMAND as its child,
+forwards signals, reaps zombies and shuts the whole tree down cleanly.
 
-Usage: init [OPTIONS] [--] COMMAND [ARGS]...
-       init -P | --pause [OPTIONS]
-       init --probe URL [--probe-timeout DUR]
+Usage: pidone [OPTIONS] [--] COMMAND [ARGS]...
+       pidone -P | --pause [OPTIONS]
+       pidone --probe URL [--probe-timeout DUR]
 
 Options (environment variable used when the flag is absent):
   -t, --grace-period DUR   time stopping processes get before SIGKILL [10s]

@@ -88,7 +88,7 @@ fn run(argv: Vec<OsString>) -> i32 {
         Ok(cli::Parsed::Help) => return print_stdout(cli::HELP),
         Ok(cli::Parsed::Version) => return print_stdout(VERSION),
         Ok(cli::Parsed::License) => return print_stdout(LICENSE),
-        Err(e) => return usage_error(&format!("{e} (see init --help)")),
+        Err(e) => return usage_error(&format!("{e} (see --help)")),
     };
     let cfg = match config::resolve(args, &env) {
         Ok(cfg) => cfg,

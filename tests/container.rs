@@ -42,4 +42,10 @@ fn containerfile_example_builds_runs_healthy_as_nonroot_and_stops_cleanly() {
     if !done.stdout.contains("Containerfile.example verified") {
         done.fail("the script exited 0 without verifying anything");
     }
+    if !done
+        .stdout
+        .contains("the wheel (Containerfile.from-wheel) and the .deb verified")
+    {
+        done.fail("the script exited 0 without verifying the wheel and the .deb");
+    }
 }
