@@ -26,17 +26,17 @@ import tarfile
 import time
 import uuid
 
-# Docker's TARGETARCH names -> OCI platform (architecture, variant).
+# Debian's architecture names (the release files' suffixes) -> OCI platform
+# (architecture, variant), as Docker's TARGETARCH/TARGETVARIANT name them.
 PLATFORM = {
     "amd64": ("amd64", None),
     "arm64": ("arm64", "v8"),
     "i386": ("386", None),
-    "armv7": ("arm", "v7"),
     "armhf": ("arm", "v7"),
     "armel": ("arm", "v5"),
-    "ppc64le": ("ppc64le", None),
-    "riscv64": ("riscv64", None),
+    "ppc64el": ("ppc64le", None),
     "s390x": ("s390x", None),
+    "riscv64": ("riscv64", None),
 }
 
 INDEX = "application/vnd.oci.image.index.v1+json"

@@ -8,7 +8,7 @@ use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
-/// Highest signal number on Linux (x86_64 and aarch64).
+/// Highest signal number (the kernel's `_NSIG`) on every architecture init builds for.
 pub const SIGMAX: i32 = 64;
 
 /// `RTMIN` in signal names: 34, as glibc, bash's `kill -l`, util-linux and Docker count
@@ -47,18 +47,23 @@ pub struct Inherited {
 }
 
 /// Kernel `struct sigaction` of the architectures that define SA_RESTORER (x86_64,
-/// aarch64, i386, arm, powerpc64): three `unsigned long`s, then the mask. The mask is the
-/// kernel's `unsigned long sig[64 / BITS]`, so on 32-bit targets it sits at offset 12 with
-/// 4-byte alignment (a `u64` field could be padded to offset 16 where `u64` is 8-aligned).
-/// riscv64 has no `sa_restorer`; other architectures (mips: flags first and 128 signals)
-/// are refused at compile time until their layout is checked.
+/// aarch64, i386, arm, powerpc64, s390x): three `unsigned long`s, then the mask. The mask
+/// is the kernel's `unsigned long sig[64 / BITS]`, so on 32-bit targets it sits at offset
+/// 12 with 4-byte alignment (a `u64` field could be padded to offset 16 where `u64` is
+/// 8-aligned). riscv64 has no `sa_restorer`. s390x (checked against Linux 6.1's headers):
+/// `include/linux/signal_types.h` puts handler, flags, restorer (its `asm/signal.h`
+/// defines `__ARCH_HAS_SA_RESTORER`), then `sigset_t`, one `unsigned long` as `_NSIG` is
+/// 64; big-endian changes nothing, as the mask is one native word. Other architectures
+/// (mips: flags first and 128 signals) are refused at compile time until their layout is
+/// checked.
 #[cfg(not(any(
     target_arch = "x86_64",
     target_arch = "aarch64",
     target_arch = "x86",
     target_arch = "arm",
     target_arch = "powerpc64",
-    target_arch = "riscv64"
+    target_arch = "riscv64",
+    target_arch = "s390x"
 )))]
 compile_error!(
     "check the kernel's struct sigaction and _NSIG for this architecture (src/signals.rs)"
