@@ -92,20 +92,21 @@ fn live_processes() -> io::Result<Vec<Proc>> {
     Ok(out)
 }
 
-fn descendants_of(root: i32, mut all: Vec<Proc>) -> Vec<Proc> {
-    // Sorted by parent, a process's children are one run found by binary search (no
-    // HashMap: its random seeding alone costs the binary a few KiB).
-    all.sort_by_key(|p| p.ppid);
+fn descendants_of(root: i32, mut rest: Vec<Proc>) -> Vec<Proc> {
+    // Each process found is taken out of `rest`, so a flat tree (the common case: every
+    // process a child of init) costs one pass. No HashMap and no sort: their code (and
+    // the map's random seeding) would cost the binary more than this whole function.
     let mut out: Vec<Proc> = Vec::new();
     let mut queue = vec![root];
     while let Some(parent) = queue.pop() {
-        let first = all.partition_point(|p| p.ppid < parent);
-        for kid in all.iter().skip(first).take_while(|p| p.ppid == parent) {
-            // Each pid has one parent, so each is reached once: no cycle can be entered
-            // from the root (a snapshot's pid reuse could only form one apart from it).
-            if kid.pid != root {
+        let mut i = 0;
+        while let Some(p) = rest.get(i) {
+            if p.ppid == parent {
+                let kid = rest.swap_remove(i);
                 queue.push(kid.pid);
-                out.push(kid.clone());
+                out.push(kid);
+            } else {
+                i += 1;
             }
         }
     }
