@@ -15,13 +15,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{
-    Finished, Init, Mode, Running, TIMEOUT, TempDir, is_root, poll_until, proc_info, python,
-    status_field,
+    Finished, Init, Mode, NONROOT, NonrootFiles, Running, TIMEOUT, TempDir, as_nonroot, poll_until,
+    proc_info, python, status_field,
 };
 use libc::{SIGCONT, SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
-
-/// The unprivileged uid of distroless `nonroot` images.
-const NONROOT: u32 = 65532;
 
 /// A fixture in `tests/fixtures/hardening/`.
 fn fx(name: &str) -> PathBuf {
@@ -112,65 +109,6 @@ fn assert_nothing_left(done: &Finished) {
         ));
     }
 }
-
-/// The init binary and `tree.sh` copied to a 0755 directory that uid 65532 can read
-/// and execute, whatever the permissions of `target/` and the checkout.
-struct NonrootFiles {
-    dir: TempDir,
-}
-
-impl NonrootFiles {
-    fn new() -> NonrootFiles {
-        let dir = TempDir::new("nonroot");
-        let mode = |path: &Path, bits| {
-            fs::set_permissions(path, fs::Permissions::from_mode(bits))
-                .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()))
-        };
-        mode(dir.path(), 0o755);
-        for (from, to) in [(common::init_bin(), "init"), (fx("tree.sh"), "tree.sh")] {
-            fs::copy(&from, dir.join(to))
-                .unwrap_or_else(|e| panic!("copy {} to {to}: {e}", from.display()));
-            mode(&dir.join(to), 0o755);
-        }
-        NonrootFiles { dir }
-    }
-
-    fn init(&self) -> PathBuf {
-        self.dir.join("init")
-    }
-
-    fn tree_sh(&self) -> PathBuf {
-        self.dir.join("tree.sh")
-    }
-}
-
-/// Words that run the rest as uid/gid 65532 with no supplementary groups. Only root can
-/// switch users: otherwise the scenario cannot run here, and `None` after
-/// [`common::skip`] (which fails the test unless skips are allowed).
-fn as_nonroot() -> Option<Vec<String>> {
-    if !is_root() {
-        common::skip("only root can run init as uid 65532");
-        return None;
-    }
-    Some(vec![
-        "setpriv".into(),
-        format!("--reuid={NONROOT}"),
-        format!("--regid={NONROOT}"),
-        "--clear-groups".into(),
-    ])
-}
-
-/// A non-root user's container: a new user namespace mapping only the current uid (so
-/// init is uid 65532 there too, without capabilities), and a PID namespace.
-const USERNS_PID1: [&str; 7] = [
-    "unshare",
-    "--user",
-    "--map-current-user",
-    "--pid",
-    "--fork",
-    "--mount-proc",
-    "--kill-child",
-];
 
 // ---------------------------------------------------------------------------------------
 // Storms
@@ -334,20 +272,26 @@ fn cpu_ticks(pid: i32) -> Option<u64> {
     Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
 }
 
-/// Fails unless `pid` stays (nearly) idle for half a second.
+/// Fails unless `pid` stays (nearly) idle for half a second; fails too when `/proc` cannot
+/// tell, so that a check which could not look never passes.
 fn assert_idle(run: &Running, pid: i32, what: &str) {
-    let before = cpu_ticks(pid);
-    thread::sleep(Duration::from_millis(500));
-    let after = cpu_ticks(pid);
-    if let (Some(before), Some(after)) = (before, after) {
-        // SAFETY: sysconf has no memory-safety preconditions.
-        let hz = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).unwrap_or(100);
-        let ms = (after - before) * 1000 / hz.max(1);
-        if ms > 150 {
+    let ticks = || {
+        cpu_ticks(pid).unwrap_or_else(|| {
             run.fail(&format!(
-                "{what}: init used {ms} ms of CPU in 500 ms with nothing to do (a busy loop)"
-            ));
-        }
+                "{what}: cannot read init's CPU time in /proc/{pid}/stat"
+            ))
+        })
+    };
+    let before = ticks();
+    thread::sleep(Duration::from_millis(500));
+    let after = ticks();
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let hz = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).unwrap_or(100);
+    let ms = (after - before) * 1000 / hz.max(1);
+    if ms > 150 {
+        run.fail(&format!(
+            "{what}: init used {ms} ms of CPU in 500 ms with nothing to do (a busy loop)"
+        ));
     }
 }
 
@@ -478,17 +422,17 @@ fn usage_errors_help_and_version_survive_closed_and_broken_stdio() {
 #[test]
 fn as_uid_65532_the_grace_period_teardown_kills_every_process_as_pid1_and_as_a_plain_process() {
     let Some(nonroot) = as_nonroot() else { return };
-    let files = NonrootFiles::new();
+    let files = NonrootFiles::new(&[fx("tree.sh")]);
     for userns in [true, false] {
         let mut wrap = nonroot.clone();
         if userns {
-            wrap.extend(USERNS_PID1.iter().map(|s| s.to_string()));
+            wrap.extend(common::rootless_namespace_prefix());
         }
         let run = Init::new(Mode::Subreaper)
             .program(files.init())
             .wrap(&wrap)
             .args(["-t", "1s", "--", "sh"])
-            .arg(files.tree_sh())
+            .arg(files.join("tree.sh"))
             .spawn();
         let session = host_pid_of(&run, "session");
         let daemon = host_pid_of(&run, "daemon");
@@ -532,31 +476,21 @@ fn as_uid_65532_pid1_kills_what_it_may_and_still_exits_beside_a_root_process_it_
     // PID 1 of a PID namespace (no user namespace) running as 65532; root then enters
     // the namespace with a `sleep` that init's kill(-1) cannot reach (EPERM), and that is
     // not init's child. init must still kill its own tree, reap it and exit.
-    let files = NonrootFiles::new();
-    let mut wrap: Vec<String> = common::namespace_prefix()
-        .iter()
-        .map(|s| s.to_string_lossy().into_owned())
-        .collect();
+    let files = NonrootFiles::new(&[fx("tree.sh")]);
+    let mut wrap = common::namespace_prefix().to_vec();
     wrap.extend(nonroot);
     let run = Init::new(Mode::Subreaper)
         .program(files.init())
         .wrap(&wrap)
         .args(["-t", "1s", "--", "sh"])
-        .arg(files.tree_sh())
+        .arg(files.join("tree.sh"))
         .spawn();
     let session = host_pid_of(&run, "session");
     let daemon = host_pid_of(&run, "daemon");
     run.wait_pid_line("ready");
     let init = run.init_pid();
-    let mut nsenter = std::process::Command::new("nsenter")
-        .args([
-            "--target",
-            &init.to_string(),
-            "--pid",
-            "--",
-            "sleep",
-            "1000",
-        ])
+    let mut nsenter = common::nsenter(init, &["--pid"])
+        .args(["--", "sleep", "1000"])
         .stdin(std::process::Stdio::null())
         .spawn()
         .expect("start nsenter");
@@ -609,13 +543,13 @@ fn when_fork_fails_init_exits_1_with_one_clear_line_and_starts_nothing() {
     // RLIMIT_NPROC counts the processes of the real uid; root ignores it, uid 65532 does
     // not: with a limit of 1, init itself uses it up.
     let Some(nonroot) = as_nonroot() else { return };
-    let files = NonrootFiles::new();
+    let files = NonrootFiles::new(&[fx("tree.sh")]);
     for userns in [false, true] {
         let mut wrap = nonroot.clone();
         if userns {
-            wrap.extend(USERNS_PID1.iter().map(|s| s.to_string()));
+            wrap.extend(common::rootless_namespace_prefix());
         }
-        wrap.extend(["prlimit".to_string(), "--nproc=1".to_string()]);
+        wrap.extend(["prlimit".into(), "--nproc=1".into()]);
         let done = Init::new(Mode::Subreaper)
             .program(files.init())
             .wrap(&wrap)
@@ -678,19 +612,19 @@ fn exec_failures_exit_126_or_127_with_one_line_and_leave_nothing() {
 #[test]
 fn as_uid_65532_a_command_it_may_not_run_is_126_and_the_run_ends_cleanly() {
     let Some(nonroot) = as_nonroot() else { return };
-    let files = NonrootFiles::new();
-    let secret = files.dir.write("secret", "#!/bin/sh\necho ran\n", 0o700);
-    let locked = files.dir.join("locked");
+    let files = NonrootFiles::new(&[]);
+    let secret = files.dir().write("secret", "#!/bin/sh\necho ran\n", 0o700);
+    let locked = files.dir().join("locked");
     fs::create_dir(&locked).expect("mkdir locked");
     let inside = files
-        .dir
+        .dir()
         .write("locked/prog", "#!/bin/sh\necho ran\n", 0o755);
     fs::set_permissions(&locked, fs::Permissions::from_mode(0o700)).expect("chmod locked");
     for userns in [false, true] {
         for (cmd, want) in [(&secret, 126), (&inside, 126)] {
             let mut wrap = nonroot.clone();
             if userns {
-                wrap.extend(USERNS_PID1.iter().map(|s| s.to_string()));
+                wrap.extend(common::rootless_namespace_prefix());
             }
             let done = Init::new(Mode::Subreaper)
                 .program(files.init())

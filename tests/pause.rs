@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::{Init, Mode, Running, poll_until, proc_tree};
@@ -16,15 +16,7 @@ use libc::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 /// init, and waits for that sh to return (whatever it started in the background stays,
 /// orphaned to init). Output goes to /dev/null: the orphans would hold a pipe open.
 fn enter(run: &Running, script: &str) {
-    let target = run.init_pid().to_string();
-    let mut cmd = Command::new("nsenter");
-    cmd.args(["-t", &target, "-p", "-m"]);
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        // The namespace belongs to a user namespace unshare made (--map-root-user).
-        cmd.args(["-U", "--preserve-credentials"]);
-    }
-    let status = cmd
+    let status = common::nsenter(run.init_pid(), &["-p", "-m"])
         .args(["--", "sh", "-c", script])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -36,9 +28,11 @@ fn enter(run: &Running, script: &str) {
     }
 }
 
+/// `init --pause EXTRA...` as PID 1, once it has blocked its signals: a pause process
+/// has no child whose readiness would show that init is ready.
 fn pause(extra: &[&str]) -> Running {
     let run = Init::new(Mode::Pid1).arg("--pause").args(extra).spawn();
-    run.init_pid();
+    run.wait_signals_blocked();
     run
 }
 
@@ -93,6 +87,10 @@ fn pause_sigkills_what_ignores_term_after_the_grace_period_and_still_exits_0() {
     if !poll_until(common::TIMEOUT, || below(&run, "sleep").len() == 1) {
         run.fail("the stubborn tree should be running");
     }
+    // The sleep's pid in init's namespace, as init's warning must name it.
+    let sleep = common::proc_info(below(&run, "sleep")[0])
+        .unwrap_or_else(|| run.fail("the sleep vanished"))
+        .ns_pid;
     let started = Instant::now();
     run.signal(SIGTERM);
     let done = run.wait();
@@ -103,8 +101,17 @@ fn pause_sigkills_what_ignores_term_after_the_grace_period_and_still_exits_0() {
             "a TERM-ignoring orphan should be killed after the 1 s grace period (took {took:?})"
         ));
     }
-    if !done.stderr.contains("sending SIGKILL to") {
-        done.fail("the SIGKILL warning should say what it killed");
+    // It names what it killed (pid and command), which only /proc can tell: the line
+    // without names says "every process left" instead.
+    let warning = done
+        .stderr
+        .lines()
+        .find(|l| l.contains("sending SIGKILL to"))
+        .unwrap_or_else(|| done.fail("no SIGKILL warning"));
+    if !warning.contains(&format!("{sleep} (sleep)")) {
+        done.fail(&format!(
+            "the SIGKILL warning should name the sleep it killed: `{sleep} (sleep)`"
+        ));
     }
 }
 
@@ -146,29 +153,9 @@ fn pause_never_wakes_while_idle() {
     let run = pause(&["-t", "30s"]);
     enter(&run, "sleep 300 & exit 0");
     let init = run.init_pid();
-    let switches = || {
-        let status = std::fs::read_to_string(format!("/proc/{init}/status")).unwrap_or_default();
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.trim().parse::<u64>().ok())
-        };
-        (
-            field("voluntary_ctxt_switches:"),
-            field("nonvoluntary_ctxt_switches:"),
-        )
-    };
     // Let the orphan's re-parenting settle, then watch for two seconds.
     std::thread::sleep(Duration::from_millis(300));
-    let before = switches();
-    std::thread::sleep(Duration::from_secs(2));
-    let after = switches();
-    if before.0.is_none() || before != after {
-        run.fail(&format!(
-            "an idle pause process must not wake (context switches {before:?} -> {after:?})"
-        ));
-    }
+    run.assert_not_scheduled(init, Duration::from_secs(2), 0, "an idle pause process");
     run.signal(SIGTERM);
     run.wait().assert_code(0);
 }
@@ -176,7 +163,6 @@ fn pause_never_wakes_while_idle() {
 #[test]
 fn pause_as_a_subreaper_exits_0_on_term() {
     let run = Init::new(Mode::Subreaper).arg("-P").spawn();
-    run.init_pid();
     run.signal(SIGTERM);
     run.wait().assert_code(0).assert_quiet();
 }

@@ -483,33 +483,12 @@ fn a_stopped_main_child_is_continued_after_int_quit_and_a_rewritten_term() {
 fn init_does_not_wake_up_while_idle() {
     // No timers, no polling: while nothing happens, none of init's threads is
     // scheduled at all.
-    fn switches(pid: i32) -> u64 {
-        let mut total = 0;
-        let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("init's tasks");
-        for task in tasks.flatten() {
-            let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
-            total += status
-                .lines()
-                .filter(|l| l.contains("ctxt_switches:"))
-                .filter_map(|l| l.split_whitespace().last()?.parse::<u64>().ok())
-                .sum::<u64>();
-        }
-        total
-    }
     for mode in Mode::ALL {
         let run = recorder(Init::new(mode).args(["-t", "1s"]), &[]);
         let init = run.init_pid();
         // Let start-up settle, then watch two idle seconds.
         thread::sleep(Duration::from_millis(500));
-        let before = switches(init);
-        thread::sleep(Duration::from_secs(2));
-        let after = switches(init);
-        if after > before + 1 {
-            run.fail(&format!(
-                "init was scheduled {} times in 2 idle seconds",
-                after - before
-            ));
-        }
+        run.assert_not_scheduled(init, Duration::from_secs(2), 1, "an idle init");
         run.signal(SIGTERM);
         run.wait().assert_code(0);
     }

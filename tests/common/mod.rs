@@ -116,6 +116,19 @@ pub fn py(name: &str, args: &[&str]) -> Vec<OsString> {
     cmd
 }
 
+/// `unshare` with a new PID namespace whose PID 1 is the next program, a `/proc` of its
+/// own, and that PID 1 killed when unshare dies.
+const UNSHARE_PID: [&str; 5] = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"];
+
+/// Words in front of a run that make prctl(2) refuse what `flags` name, with EINVAL, for
+/// everything below: `["--subreaper"]`, `["--pdeathsig", "12"]` (see
+/// `tests/fixtures/deny_prctl.py`, a seccomp filter).
+pub fn refusing_prctl(flags: &[&str]) -> Vec<OsString> {
+    let mut words = py("deny_prctl.py", flags);
+    words.push("--".into());
+    words
+}
+
 /// The `unshare` prefix that makes the next program PID 1 of a new PID namespace.
 ///
 /// Checked once by running `true` through it. When it does not work (not root and no
@@ -124,7 +137,7 @@ pub fn py(name: &str, args: &[&str]) -> Vec<OsString> {
 pub fn namespace_prefix() -> &'static [OsString] {
     static PREFIX: OnceLock<Result<Vec<OsString>, String>> = OnceLock::new();
     let prefix = PREFIX.get_or_init(|| {
-        let base = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"];
+        let base = UNSHARE_PID;
         let user = ["--user", "--map-root-user"];
         let root = nix::unistd::geteuid().is_root();
         let mut tries: Vec<Vec<&str>> = vec![base.to_vec(), [&base[..], &user[..]].concat()];
@@ -165,6 +178,108 @@ pub fn namespace_prefix() -> &'static [OsString] {
              `unshare` with root or unprivileged user namespaces:\n{errors}"
         ),
     }
+}
+
+/// A rootless container's namespaces: a new user namespace that maps only the current
+/// uid (so a non-root user stays that uid, without capabilities), and in it a PID
+/// namespace whose PID 1 is the next program.
+pub fn rootless_namespace_prefix() -> Vec<OsString> {
+    let mut words: Vec<OsString> = vec![UNSHARE_PID[0].into(), "--user".into()];
+    words.push("--map-current-user".into());
+    words.extend(UNSHARE_PID[1..].iter().map(OsString::from));
+    words
+}
+
+/// The unprivileged uid (and gid) of distroless `nonroot` images.
+pub const NONROOT: u32 = 65532;
+
+/// Words that run the rest as uid/gid [`NONROOT`] with no supplementary groups. Only root
+/// can switch users: otherwise the scenario cannot run here, and this returns `None`
+/// after [`skip`] (which fails the test unless skips are allowed).
+#[track_caller]
+pub fn as_nonroot() -> Option<Vec<OsString>> {
+    if !is_root() {
+        skip(&format!("only root can run init as uid {NONROOT}"));
+        return None;
+    }
+    Some(vec![
+        "setpriv".into(),
+        format!("--reuid={NONROOT}").into(),
+        format!("--regid={NONROOT}").into(),
+        "--clear-groups".into(),
+    ])
+}
+
+/// The binary under test (as `init`) and the given files copied to a 0755 directory that
+/// uid [`NONROOT`] can read and execute, whatever the permissions of `target/` and of the
+/// checkout.
+pub struct NonrootFiles {
+    dir: TempDir,
+}
+
+impl NonrootFiles {
+    pub fn new(extra: &[PathBuf]) -> NonrootFiles {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = TempDir::new("nonroot");
+        let mode = |path: &Path, bits| {
+            fs::set_permissions(path, fs::Permissions::from_mode(bits))
+                .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()))
+        };
+        mode(dir.path(), 0o755);
+        let mut files = vec![(init_bin(), "init".to_string())];
+        for path in extra {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            files.push((path.clone(), name.unwrap_or_default()));
+        }
+        for (from, to) in files {
+            fs::copy(&from, dir.join(&to))
+                .unwrap_or_else(|e| panic!("copy {} to {to}: {e}", from.display()));
+            mode(&dir.join(&to), 0o755);
+        }
+        NonrootFiles { dir }
+    }
+
+    /// The copy of the binary under test.
+    pub fn init(&self) -> PathBuf {
+        self.dir.join("init")
+    }
+
+    /// A copied file, by name.
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    pub fn dir(&self) -> &TempDir {
+        &self.dir
+    }
+}
+
+/// `nsenter` into the namespaces of `target` (a host pid) named by `flags` (`-p`, `-m`,
+/// ...), ready for `.args(["--", program, ...])`. When `target` lives in another user
+/// namespace (unshare's `--map-root-user` as non-root), that one is entered too, keeping
+/// our credentials.
+pub fn nsenter(target: i32, flags: &[&str]) -> Command {
+    let mut cmd = Command::new("nsenter");
+    cmd.arg("-t").arg(target.to_string()).args(flags);
+    let userns = |pid: &str| fs::read_link(format!("/proc/{pid}/ns/user")).ok();
+    if userns("self") != userns(&target.to_string()) {
+        cmd.args(["-U", "--preserve-credentials"]);
+    }
+    cmd
+}
+
+/// `program` as found on the test process's own `PATH` (unchanged when it holds a slash
+/// or is not found there).
+fn on_path(program: &OsStr) -> PathBuf {
+    if program.as_bytes().contains(&b'/') {
+        return PathBuf::from(program);
+    }
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from(program))
 }
 
 /// A unique, empty temporary directory, removed on drop.
@@ -329,7 +444,9 @@ impl Init {
     /// Starts the run; it is killed with everything below it when dropped.
     pub fn spawn(self) -> Running {
         let argv = self.argv();
-        let mut cmd = Command::new(&argv[0]);
+        // The first word is found on the test's own PATH: a PATH the test sets is for
+        // init and its command, not for the wrapper or unshare in front of them.
+        let mut cmd = Command::new(on_path(&argv[0]));
         cmd.args(&argv[1..])
             .stdin(if self.stdin_null {
                 Stdio::null()
@@ -405,6 +522,7 @@ impl Init {
             started: Instant::now(),
             program_comm: String::from_utf8_lossy(&comm).into_owned(),
             init_pid: OnceLock::new(),
+            signals_ready: OnceLock::new(),
             watched: Mutex::new(Vec::new()),
             status: None,
         }
@@ -461,6 +579,7 @@ pub struct Running {
     started: Instant,
     program_comm: String,
     init_pid: OnceLock<i32>,
+    signals_ready: OnceLock<()>,
     watched: Mutex<Vec<(i32, u64)>>,
     status: Option<ExitStatus>,
 }
@@ -521,9 +640,51 @@ impl Running {
         None
     }
 
-    /// Sends `sig` to init (not to unshare or a wrapper).
+    /// Waits until init has blocked its signals (see [`signals_blocked`]): from then on a
+    /// signal sent to it is queued for its loop. Before that, a SIGTERM kills a plain init
+    /// (default action) and is dropped by a namespace's PID 1 (which the kernel protects
+    /// from signals it has no handler for), so a test that signals init early would see
+    /// either. [`Running::signal`] calls this before its first signal; a test that signals
+    /// init some other way (e.g. [`kill`] in a storm) calls it first.
+    #[track_caller]
+    pub fn wait_signals_blocked(&self) {
+        let pid = self.init_pid();
+        self.signals_ready.get_or_init(|| {
+            if !poll_until(TIMEOUT, || signals_blocked(pid)) {
+                self.fail(&format!(
+                    "init ({pid}) did not block its signals within {TIMEOUT:?} (SigBlk: {:?}, \
+                     wchan: {:?})",
+                    status_field(pid, "SigBlk"),
+                    fs::read_to_string(format!("/proc/{pid}/wchan")).ok()
+                ));
+            }
+        });
+    }
+
+    /// Fails unless `pid` (init, in the host's view) is scheduled at most `allowed` times
+    /// while `watch` passes: an idle init has no timer and polls nothing. Fails too when
+    /// `/proc` cannot tell (a check that cannot look must not pass).
+    #[track_caller]
+    pub fn assert_not_scheduled(&self, pid: i32, watch: Duration, allowed: u64, what: &str) {
+        let before = context_switches(pid)
+            .unwrap_or_else(|| self.fail(&format!("{what}: no context switch counts for {pid}")));
+        thread::sleep(watch);
+        let after = context_switches(pid)
+            .unwrap_or_else(|| self.fail(&format!("{what}: no context switch counts for {pid}")));
+        if after > before + allowed {
+            self.fail(&format!(
+                "{what}: init was scheduled {} times in {watch:?} with nothing to do \
+                 (at most {allowed} allowed)",
+                after - before
+            ));
+        }
+    }
+
+    /// Sends `sig` to init (not to unshare or a wrapper), once init has blocked its
+    /// signals ([`Running::wait_signals_blocked`]).
     #[track_caller]
     pub fn signal(&self, sig: i32) {
+        self.wait_signals_blocked();
         let pid = self.init_pid();
         // SAFETY: kill(2) has no memory-safety preconditions; pid is init's.
         if unsafe { libc::kill(pid, sig) } != 0 {
@@ -1191,6 +1352,48 @@ pub fn status_field(pid: i32, field: &str) -> Option<String> {
         .lines()
         .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .map(|v| v.trim().to_string())
+}
+
+/// Has `pid` blocked every catchable standard signal, i.e. is a signal sent to it now
+/// queued for its loop rather than acted on by default? The readiness of init (and of
+/// tini, dumb-init, catatonit) before a test may signal it.
+///
+/// `SigBlk` in `/proc/PID/status` shows that once init has blocked its signals, except
+/// while init sleeps in `rt_sigtimedwait`: the kernel then unblocks the waited-for set for
+/// the duration of the sleep, and `SigBlk` reads 0 as before start-up. That sleep is told
+/// apart by `/proc/PID/wchan` (`do_sigtimedwait`), which is only ever reached after the
+/// signals were blocked. (A loop that waits on a signalfd keeps `SigBlk` full.)
+pub fn signals_blocked(pid: i32) -> bool {
+    let standard: u64 = (1..32)
+        .filter(|&s| s != libc::SIGKILL && s != libc::SIGSTOP)
+        .fold(0, |m, s| m | 1 << (s - 1));
+    let blocked = status_field(pid, "SigBlk").and_then(|v| u64::from_str_radix(&v, 16).ok());
+    if blocked.is_some_and(|b| b & standard == standard) {
+        return true;
+    }
+    fs::read_to_string(format!("/proc/{pid}/wchan")).is_ok_and(|w| w.contains("sigtimedwait"))
+}
+
+/// How many times all of `pid`'s threads have been scheduled off the CPU so far
+/// (`voluntary_ctxt_switches` + `nonvoluntary_ctxt_switches` of every task); `None` when
+/// `/proc` cannot tell.
+pub fn context_switches(pid: i32) -> Option<u64> {
+    let mut total = 0;
+    let mut tasks = 0;
+    for task in fs::read_dir(format!("/proc/{pid}/task")).ok()?.flatten() {
+        let status = fs::read_to_string(task.path().join("status")).ok()?;
+        let fields: Vec<u64> = status
+            .lines()
+            .filter(|l| l.contains("ctxt_switches:"))
+            .filter_map(|l| l.split_whitespace().last()?.parse().ok())
+            .collect();
+        if fields.len() != 2 {
+            return None;
+        }
+        total += fields.iter().sum::<u64>();
+        tasks += 1;
+    }
+    (tasks > 0).then_some(total)
 }
 
 /// A TCP port on 127.0.0.1 that refuses connections for as long as this lives: a socket
