@@ -29,7 +29,10 @@ pub enum SpawnError {
     Exec {
         program: String,
         errno: i32,
-        exists: bool,
+        /// With ENOENT: the file that exists although exec said "no such file" (the
+        /// program itself, or the one found on `PATH`), and what it names as its
+        /// interpreter: the kernel's ENOENT is then about the interpreter.
+        found: Option<Found>,
     },
     /// An argument held a NUL byte (impossible from a real argv) or no command was given.
     BadCommand,
@@ -57,27 +60,79 @@ impl std::fmt::Display for SpawnError {
             SpawnError::Exec {
                 program,
                 errno,
-                exists,
+                found,
             } => {
                 let err = io::Error::from_raw_os_error(*errno);
-                match *errno {
-                    libc::ENOENT if *exists => write!(
-                        f,
-                        "cannot run '{program}': its #! interpreter was not found ({err})"
-                    ),
-                    libc::ENOENT | libc::ENOTDIR => {
-                        write!(f, "command not found: '{program}' ({err})")
+                match (*errno, found) {
+                    (libc::ENOENT, Some(found)) => {
+                        write!(f, "cannot run '{program}'")?;
+                        if found.path != *program {
+                            write!(f, " ({})", found.path)?;
+                        }
+                        match &found.interpreter {
+                            Some(interp) => {
+                                write!(f, ": its #! interpreter {interp} was not found ({err})")
+                            }
+                            None => write!(
+                                f,
+                                ": its interpreter (the dynamic loader it names) was not found ({err})"
+                            ),
+                        }
                     }
-                    libc::ENOEXEC => write!(
-                        f,
-                        "cannot run '{program}': not an executable format, and init runs no shell ({err})"
-                    ),
-                    _ => write!(f, "cannot run '{program}': {err}"),
+                    _ => match *errno {
+                        libc::ENOENT | libc::ENOTDIR => {
+                            write!(f, "command not found: '{program}' ({err})")
+                        }
+                        libc::ENOEXEC => write!(
+                            f,
+                            "cannot run '{program}': not an executable format, and init runs no shell ({err})"
+                        ),
+                        _ => write!(f, "cannot run '{program}': {err}"),
+                    },
                 }
             }
             SpawnError::BadCommand => write!(f, "invalid command"),
             SpawnError::Os { call, err } => write!(f, "{call} failed: {err}"),
         }
+    }
+}
+
+/// A program file that exists, although exec answered ENOENT for it.
+#[derive(Debug)]
+pub struct Found {
+    /// Its path, as exec was given it.
+    pub path: String,
+    /// The interpreter its `#!` line names; `None` for a binary (whose dynamic loader
+    /// is then what is missing).
+    pub interpreter: Option<String>,
+}
+
+impl Found {
+    /// The first of `paths` that is a regular file, and the `#!` interpreter it names.
+    fn first(paths: &[CString]) -> Option<Found> {
+        use std::io::Read;
+        paths.iter().find_map(|path| {
+            let path = std::path::Path::new(std::ffi::OsStr::from_bytes(path.as_bytes()));
+            let mut file = std::fs::File::open(path).ok()?;
+            if !file.metadata().ok()?.is_file() {
+                return None;
+            }
+            let mut head = [0u8; 256];
+            let n = file.read(&mut head).unwrap_or(0);
+            let head = head.get(..n).unwrap_or_default();
+            let interpreter = head.strip_prefix(b"#!").map(|line| {
+                let line = line.split(|&b| b == b'\n').next().unwrap_or_default();
+                let word = line
+                    .split(|&b| b == b' ' || b == b'\t')
+                    .find(|w| !w.is_empty())
+                    .unwrap_or_default();
+                String::from_utf8_lossy(word).into_owned()
+            });
+            Some(Found {
+                path: path.to_string_lossy().into_owned(),
+                interpreter,
+            })
+        })
     }
 }
 
@@ -318,11 +373,17 @@ pub fn spawn(command: &[OsString], inherited: &Inherited, own_pid: i32) -> Resul
         }
     }
     let errno = i32::from_ne_bytes(buf);
-    let exists = program.as_bytes().contains(&b'/') && std::fs::metadata(program).is_ok();
+    // ENOENT although a candidate exists: its interpreter is missing (exec_first reports
+    // ENOENT only when every candidate gave ENOENT or ENOTDIR).
+    let found = if errno == libc::ENOENT {
+        Found::first(&paths)
+    } else {
+        None
+    };
     Err(SpawnError::Exec {
         program: program.to_string_lossy().into_owned(),
         errno,
-        exists,
+        found,
     })
 }
 
@@ -374,7 +435,7 @@ mod tests {
             SpawnError::Exec {
                 program: "x".into(),
                 errno,
-                exists: false,
+                found: None,
             }
             .exit_code()
         };

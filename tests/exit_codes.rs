@@ -3,7 +3,10 @@
 
 mod common;
 
-use common::{Init, Mode, TempDir, py};
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+
+use common::{Finished, Init, Mode, TempDir, py};
 
 /// `init -- sh -c SCRIPT` in `mode`, run to the end.
 fn sh(mode: Mode, script: &str) -> common::Finished {
@@ -65,17 +68,83 @@ fn a_missing_command_exits_127_and_says_which() {
     }
 }
 
-#[test]
-fn a_script_whose_interpreter_is_missing_exits_127() {
-    let dir = TempDir::new("bad-interpreter");
-    let script = dir.write("script", "#!/nonexistent/interpreter\necho hi\n", 0o755);
-    for mode in Mode::ALL {
-        Init::new(mode)
-            .arg("--")
-            .arg(&script)
-            .run()
-            .assert_code(127);
+/// Asserts one stderr line, from init, that contains every one of `words`.
+#[track_caller]
+fn assert_one_line_saying(run: &Finished, words: &[&str]) {
+    let lines = run.stderr_lines();
+    if lines.len() != 1
+        || !lines[0].starts_with("init: ")
+        || words.iter().any(|w| !lines[0].contains(w))
+    {
+        run.fail(&format!("expected one line from init saying {words:?}"));
     }
+}
+
+#[test]
+fn a_script_whose_interpreter_is_missing_exits_127_and_names_the_interpreter() {
+    let dir = TempDir::new("bad-interpreter");
+    let script = dir.write("script", "#!/nonexistent/interpreter -x\necho hi\n", 0o755);
+    for mode in Mode::ALL {
+        let run = Init::new(mode).arg("--").arg(&script).run();
+        run.assert_code(127);
+        assert_one_line_saying(&run, &["script", "#! interpreter /nonexistent/interpreter"]);
+        // Found on PATH, the same: not "command not found" (the file is there).
+        let run = Init::new(mode)
+            .env("PATH", dir.path())
+            .args(["--", "script"])
+            .run();
+        run.assert_code(127);
+        assert_one_line_saying(
+            &run,
+            &["'script'", "#! interpreter /nonexistent/interpreter"],
+        );
+        if run.stderr.contains("not found: ") {
+            run.fail("a script found on PATH is not a command that was not found");
+        }
+    }
+}
+
+#[test]
+fn a_binary_whose_dynamic_loader_is_missing_exits_127_and_says_so() {
+    // A copy of a dynamically linked binary whose PT_INTERP names a loader that does not
+    // exist (same length, so the ELF stays valid): exec says ENOENT about the loader.
+    let dir = TempDir::new("bad-loader");
+    let original = fs::read("/bin/true").expect("read /bin/true");
+    let interp = loader_of(&original);
+    let missing: String = interp
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if i == 1 { 'X' } else { c })
+        .collect();
+    let at = original
+        .windows(interp.len())
+        .position(|w| w == interp.as_bytes())
+        .expect("the loader's path in /bin/true");
+    let mut patched = original.clone();
+    patched[at..at + interp.len()].copy_from_slice(missing.as_bytes());
+    let binary = dir.join("no-loader");
+    fs::write(&binary, patched).expect("write the copy");
+    fs::set_permissions(&binary, fs::Permissions::from_mode(0o755)).expect("chmod");
+    for mode in Mode::ALL {
+        let run = Init::new(mode).arg("--").arg(&binary).run();
+        run.assert_code(127);
+        assert_one_line_saying(&run, &["no-loader", "dynamic loader"]);
+    }
+}
+
+/// The dynamic loader an ELF file names (its PT_INTERP): the first of the usual paths
+/// found in its bytes.
+fn loader_of(elf: &[u8]) -> String {
+    for name in [
+        "/lib64/ld-linux-x86-64.so.2",
+        "/lib/ld-linux-aarch64.so.1",
+        "/lib/ld-linux.so.2",
+    ] {
+        if elf.windows(name.len()).any(|w| w == name.as_bytes()) {
+            return name.to_string();
+        }
+    }
+    panic!("/bin/true names no loader this test knows: is it static?");
 }
 
 #[test]
