@@ -191,21 +191,50 @@ fn init_subreaper_0_warns_and_orphans_are_no_longer_inits() {
 }
 
 #[test]
-fn tini_subreaper_makes_init_adopt_and_reap_orphans_and_init_subreaper_beats_it() {
-    // Not PID 1, init is a subreaper by default anyway: TINI_SUBREAPER (set means on)
-    // keeps it so, whatever its value. INIT_SUBREAPER=0 wins over it.
-    for value in ["1", "0", ""] {
-        let (adopted, reaped, done) = orphans_under(&[("TINI_SUBREAPER", value)]);
-        if !adopted || reaped != 4 || done.stderr.contains(NOT_A_SUBREAPER) {
+fn tini_subreaper_is_an_explicit_request_whatever_its_value_and_init_subreaper_beats_it() {
+    // Not PID 1, init is a subreaper anyway, so TINI_SUBREAPER cannot change what it does;
+    // it makes the subreaper an explicit request, as tini's -s does: set, with any value
+    // (tini's rule), and a kernel that refuses it is init's failure (exit 1, nothing
+    // started) instead of a warning. The refusal shows the request: prctl(2) refuses it
+    // here (tests/fixtures/deny_prctl.py).
+    for value in ["1", "0", "", "no"] {
+        let done = Init::new(Mode::Subreaper)
+            .wrap(common::refusing_prctl(&["--subreaper"]))
+            .env("TINI_SUBREAPER", value)
+            .args(["--", "sh", "-c", "echo ran; exit 3"])
+            .run();
+        done.assert_code(1);
+        let lines = done.stderr_lines();
+        if lines.len() != 1 || !lines[0].contains("ERROR prctl(PR_SET_CHILD_SUBREAPER)") {
             done.fail(&format!(
-                "TINI_SUBREAPER={value:?}: init should adopt and reap the orphans (adopted: \
-                 {adopted}, reaped: {reaped})"
+                "TINI_SUBREAPER={value:?}: expected one error line naming the prctl"
             ));
         }
+        if done.stdout.contains("ran") {
+            done.fail("the command ran although init could not set itself up");
+        }
+    }
+    // The control: unset, the same refusal is only a warning and the command runs.
+    let done = Init::new(Mode::Subreaper)
+        .wrap(common::refusing_prctl(&["--subreaper"]))
+        .args(["--", "sh", "-c", "exit 3"])
+        .run();
+    done.assert_code(3);
+    // INIT_SUBREAPER=0 beats it: no subreaper is asked for, none is tried, orphans are
+    // not init's (the warning says so).
+    let done = Init::new(Mode::Subreaper)
+        .wrap(common::refusing_prctl(&["--subreaper"]))
+        .env("TINI_SUBREAPER", "1")
+        .env("INIT_SUBREAPER", "0")
+        .args(["--", "sh", "-c", "exit 3"])
+        .run();
+    done.assert_code(3);
+    if done.stderr_lines() != [format!("init: WARN {NOT_A_SUBREAPER}")] {
+        done.fail("INIT_SUBREAPER=0 should beat TINI_SUBREAPER=1: no prctl, one warning");
     }
     let (adopted, reaped, done) =
         orphans_under(&[("TINI_SUBREAPER", "1"), ("INIT_SUBREAPER", "0")]);
-    if adopted || reaped != 0 || !done.stderr.contains(NOT_A_SUBREAPER) {
+    if adopted || reaped != 0 {
         done.fail(&format!(
             "INIT_SUBREAPER=0 should beat TINI_SUBREAPER=1 (adopted: {adopted}, reaped: \
              {reaped})"

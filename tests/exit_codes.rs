@@ -4,7 +4,9 @@
 mod common;
 
 use std::fs;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 
 use common::{Finished, Init, Mode, TempDir, py};
 
@@ -290,5 +292,147 @@ fn ls_dash_l_after_the_double_dash_gets_its_dash_l() {
         {
             run.fail("expected `ls -l` long format");
         }
+    }
+}
+
+#[test]
+fn an_argument_list_too_long_for_the_command_exits_126() {
+    // init is handed the command's arguments by an exec that succeeded, so they fit; but
+    // the kernel also counts the file name each exec is given, and a command found on
+    // PATH in a deep directory is exec'd with its full path: the child's exec needs
+    // `delta` bytes more than init's own did (the directory, less init's path as file
+    // name and argv[0] and the "--"). Under RLIMIT_STACK 1 MiB the room for strings and
+    // pointers is a quarter of that (execve(2)); the arguments fill it to `delta / 2`
+    // below the limit, so init's exec fits and the child's does not (E2BIG).
+    const STACK: usize = 1 << 20;
+    let room = STACK / 4;
+    let tmp = TempDir::new("e2big");
+    let mut deep = tmp.path().to_path_buf();
+    while deep.as_os_str().len() < 3300 {
+        deep.push("d".repeat(200));
+    }
+    fs::create_dir_all(&deep).expect("create the deep directory");
+    let truth = ["/bin/true", "/usr/bin/true"]
+        .into_iter()
+        .find(|p| Path::new(p).is_file())
+        .expect("a `true` binary");
+    std::os::unix::fs::symlink(truth, deep.join("x")).expect("symlink x -> true");
+
+    let init = common::init_bin();
+    let init_len = init.as_os_str().len();
+    let delta = deep.as_os_str().len() as isize - 2 * init_len as isize - 2 - 16;
+    assert!(
+        delta > 1000,
+        "init's path is too long for this test: {}",
+        init.display()
+    );
+    // The environment init gets: the harness drops INIT_*, TINI_* and LOG_FORMAT, and
+    // PATH is the deep directory.
+    let path_entry = format!("PATH={}", deep.display());
+    let env_bytes: usize = std::env::vars_os()
+        .filter(|(k, _)| {
+            let k = k.as_bytes();
+            !(k.starts_with(b"INIT_")
+                || k.starts_with(b"TINI_")
+                || k == b"LOG_FORMAT"
+                || k == b"PATH")
+        })
+        .map(|(k, v)| k.len() + v.len() + 2 + 8)
+        .sum::<usize>()
+        + path_entry.len()
+        + 1
+        + 8;
+    // init's exec: its path (file name), then argv: init, "--", "x", the fillers.
+    let fixed = 2 * (init_len + 1) + 3 + 2 + 3 * 8 + 8 + env_bytes;
+    let fillers = |total: usize| -> Vec<String> {
+        let mut args = Vec::new();
+        let mut used = fixed;
+        while used + 4096 + 1 + 8 <= total {
+            args.push("a".repeat(4096));
+            used += 4096 + 1 + 8;
+        }
+        args.push("b".repeat(total - used - 1 - 8));
+        args
+    };
+    let half = delta as usize / 2;
+    let run = |args: &[String]| {
+        Init::new(Mode::Subreaper)
+            .wrap(["prlimit".to_string(), format!("--stack={STACK}")])
+            .env("PATH", &deep)
+            .args(["--", "x"])
+            .args(args)
+            .run()
+    };
+    // `delta / 2` below the room: init starts, the child's exec fails.
+    let too_long = run(&fillers(room - half));
+    too_long.assert_code(126);
+    assert_one_line_saying(&too_long, &["'x'", "Argument list too long"]);
+    // The control: `delta` fewer bytes, and the same command runs (exit 0 from `true`),
+    // so the 126 above came from the length alone.
+    run(&fillers(room - half - delta as usize))
+        .assert_code(0)
+        .assert_quiet();
+}
+
+#[test]
+fn an_explicit_subreaper_the_kernel_refuses_exits_1_and_starts_nothing() {
+    // The control: asked for nothing, init makes itself a subreaper on its own, and a
+    // refusal is only a warning; the command runs.
+    let run = Init::new(Mode::Subreaper)
+        .wrap(common::refusing_prctl(&["--subreaper"]))
+        .args(["--", "sh", "-c", "echo ran; exit 3"])
+        .run();
+    run.assert_code(3);
+    assert_one_line_saying(&run, &["WARN", "prctl(PR_SET_CHILD_SUBREAPER)"]);
+    // Asked for explicitly (-s, INIT_SUBREAPER; TINI_SUBREAPER in tests/config_env.rs):
+    // init's own failure, before anything starts.
+    let asks: [(&[&str], Option<(&str, &str)>); 4] = [
+        (&["-s"], None),
+        (&["--subreaper"], None),
+        (&[], Some(("INIT_SUBREAPER", "1"))),
+        (&[], Some(("INIT_SUBREAPER", "yes"))),
+    ];
+    for (flags, var) in asks {
+        let mut init = Init::new(Mode::Subreaper).wrap(common::refusing_prctl(&["--subreaper"]));
+        if let Some((key, value)) = var {
+            init = init.env(key, value);
+        }
+        let run = init
+            .args(flags)
+            .args(["--", "sh", "-c", "echo ran; exit 3"])
+            .run();
+        run.assert_code(1);
+        assert_one_line_saying(&run, &["ERROR", "prctl(PR_SET_CHILD_SUBREAPER)"]);
+        if run.stdout.contains("ran") {
+            run.fail("the command ran although init could not set itself up");
+        }
+    }
+}
+
+#[test]
+fn a_parent_death_signal_the_kernel_refuses_exits_1_and_starts_nothing() {
+    for mode in Mode::ALL {
+        for (flags, var) in [(&["-p", "USR2"][..], None), (&[][..], Some("USR2"))] {
+            let mut init = Init::new(mode).wrap(common::refusing_prctl(&["--pdeathsig", "12"]));
+            if let Some(value) = var {
+                init = init.env("INIT_PDEATHSIG", value);
+            }
+            let run = init
+                .args(flags)
+                .args(["--", "sh", "-c", "echo ran; exit 3"])
+                .run();
+            run.assert_code(1);
+            assert_one_line_saying(&run, &["ERROR", "PR_SET_PDEATHSIG", "SIGUSR2"]);
+            if run.stdout.contains("ran") {
+                run.fail("the command ran although init could not set itself up");
+            }
+        }
+        // The control: another signal is not refused, and the command runs.
+        Init::new(mode)
+            .wrap(common::refusing_prctl(&["--pdeathsig", "12"]))
+            .args(["-p", "USR1", "--", "sh", "-c", "exit 3"])
+            .run()
+            .assert_code(3)
+            .assert_quiet();
     }
 }
