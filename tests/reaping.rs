@@ -102,3 +102,53 @@ fn without_warn_on_reap_reaping_orphans_is_silent() {
         run.wait().assert_code(0).assert_quiet();
     }
 }
+
+#[test]
+fn init_started_with_sigchld_ignored_still_learns_how_its_child_ended() {
+    // A parent (a shell's `trap '' CHLD`, a runtime) may start init with SIGCHLD ignored.
+    // Then the kernel reaps init's children itself and waitpid never reports them: init
+    // must set SIGCHLD back to its default first, or it never sees its child exit and
+    // never exits. The child still gets SIGCHLD ignored, as init was started with it.
+    let ignore_chld = vec![
+        common::python().as_os_str().to_owned(),
+        "-c".into(),
+        "import os, signal, sys\n\
+         signal.signal(signal.SIGCHLD, signal.SIG_IGN)\n\
+         os.execvp(sys.argv[1], sys.argv[1:])"
+            .into(),
+    ];
+    // The child reports its ignored set, leaves an orphan (as PID 1's or the
+    // subreaper's to reap) and exits 3.
+    let child = "import os, sys, time\n\
+                 print([l for l in open('/proc/self/status') if l.startswith('SigIgn:')][0].strip())\n\
+                 sys.stdout.flush()\n\
+                 if os.fork() == 0:\n\
+                 \x20   time.sleep(0.2)\n\
+                 \x20   os._exit(0)\n\
+                 sys.exit(3)";
+    // As a plain process, and as PID 1 (the wrapper inside the namespace, so that unshare
+    // itself keeps SIGCHLD and waits for init as usual).
+    let setups = [
+        Init::new(Mode::Subreaper).wrap(&ignore_chld),
+        Init::new(Mode::Subreaper)
+            .wrap(common::namespace_prefix())
+            .wrap(&ignore_chld),
+    ];
+    for init in setups {
+        let done = init
+            .arg("--")
+            .arg(common::python())
+            .args(["-c", child])
+            .run();
+        done.assert_code(3);
+        let ignored = done
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("SigIgn:"))
+            .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+            .unwrap_or_else(|| done.fail("no SigIgn line from the child"));
+        if ignored & 1 << (libc::SIGCHLD - 1) == 0 {
+            done.fail("the child should get SIGCHLD ignored, as init was started with it");
+        }
+    }
+}
