@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::ffi::OsString;
+use std::process::Stdio;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -491,5 +493,79 @@ fn init_does_not_wake_up_while_idle() {
         run.assert_not_scheduled(init, Duration::from_secs(2), 1, "an idle init");
         run.signal(SIGTERM);
         run.wait().assert_code(0);
+    }
+}
+
+/// Starts `sleep 1000` in the PID namespace of `run`'s init through `nsenter`, run as
+/// `user` (words in front of sh, e.g. setpriv), and orphans it there; returns its host
+/// pid once init has adopted it.
+fn orphan_into(run: &Running, user: &[OsString]) -> i32 {
+    let init = run.init_pid();
+    let out = common::nsenter(init, &["-p"])
+        .arg("--")
+        .args(user)
+        .args(["sh", "-c", "sleep 1000 >/dev/null 2>&1 & echo $!"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| run.fail(&format!("cannot run nsenter: {e}")));
+    let ns_pid: i32 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| run.fail(&format!("nsenter printed no pid: {out:?}")));
+    let pid = run.host_pid(ns_pid);
+    run.watch_pid(pid);
+    if !common::poll_until(TIMEOUT, || {
+        common::proc_info(pid).is_some_and(|p| p.ppid == init)
+    }) {
+        run.fail(&format!("the orphan {pid} was not adopted by init"));
+    }
+    pid
+}
+
+#[test]
+fn the_kill_phase_sweeps_again_for_a_process_that_came_after_the_sigkill() {
+    // As PID 1, init's SIGKILL is one kill(-1): it reaches the processes of the namespace
+    // at that moment. One that enters later (a runtime's exec, another container of the
+    // pod) and is orphaned to init must be caught by a later sweep (100 ms, doubling up to
+    // 5 s), or init would wait for it. To hold init in its kill phase long enough for one
+    // to come in, init runs as uid 65532 with a root orphan that it may not kill; the test
+    // ends that one itself once it has seen the sweep.
+    let Some(nonroot) = common::as_nonroot() else {
+        return;
+    };
+    let files = common::NonrootFiles::new(&[]);
+    let mut wrap = common::namespace_prefix().to_vec();
+    wrap.extend(nonroot.iter().cloned());
+    let run = Init::new(Mode::Subreaper)
+        .program(files.init())
+        .wrap(&wrap)
+        .args(["-t", "500ms", "--", "sleep", "1000"])
+        .spawn();
+    let root_orphan = orphan_into(&run, &[]);
+    let root_start = common::proc_info(root_orphan).map(|p| p.start_time);
+    run.signal(SIGTERM);
+    run.wait_for_stderr_line("init's SIGKILL warning", TIMEOUT, |l| l.contains("SIGKILL"));
+    // After the SIGKILL: a process init may kill comes in and is orphaned to it.
+    let late = orphan_into(&run, &nonroot);
+    let late_start = common::proc_info(late).map_or(0, |p| p.start_time);
+    let came = Instant::now();
+    let swept = common::poll_until(Duration::from_secs(6), || {
+        !common::still_exists(late, late_start)
+    });
+    let took = came.elapsed();
+    if !swept {
+        run.fail("a process orphaned to init after its SIGKILL was not killed by a later sweep");
+    }
+    // The control: the root orphan is still there, so init is still in its kill phase
+    // (it did not exit and let the namespace's end kill the late one).
+    if !root_start.is_some_and(|start| common::still_exists(root_orphan, start)) {
+        run.fail("the root orphan is gone: init was not held in its kill phase");
+    }
+    // Now the test ends the root orphan, and init exits with the main child's 143.
+    run.signal_pid(root_orphan, SIGKILL);
+    let done = run.wait();
+    done.assert_code(128 + SIGTERM);
+    if took > Duration::from_secs(3) {
+        done.fail(&format!("the late process was killed only after {took:?}"));
     }
 }
