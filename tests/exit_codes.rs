@@ -386,21 +386,15 @@ fn an_explicit_subreaper_the_kernel_refuses_exits_1_and_starts_nothing() {
     assert_one_line_saying(&run, &["WARN", "prctl(PR_SET_CHILD_SUBREAPER)"]);
     // Asked for explicitly (-s, INIT_SUBREAPER; TINI_SUBREAPER in tests/config_env.rs):
     // init's own failure, before anything starts.
-    let asks: [(&[&str], Option<(&str, &str)>); 4] = [
-        (&["-s"], None),
-        (&["--subreaper"], None),
-        (&[], Some(("INIT_SUBREAPER", "1"))),
-        (&[], Some(("INIT_SUBREAPER", "yes"))),
+    let asks = [
+        Init::new(Mode::Subreaper).arg("-s"),
+        Init::new(Mode::Subreaper).arg("--subreaper"),
+        Init::new(Mode::Subreaper).env("INIT_SUBREAPER", "1"),
+        Init::new(Mode::Subreaper).env("INIT_SUBREAPER", "yes"),
     ];
-    for (flags, var) in asks {
-        let mut init = Init::new(Mode::Subreaper).wrap(common::refusing_prctl(&["--subreaper"]));
-        if let Some((key, value)) = var {
-            init = init.env(key, value);
-        }
-        let run = init
-            .args(flags)
-            .args(["--", "sh", "-c", "echo ran; exit 3"])
-            .run();
+    for init in asks {
+        let init = init.wrap(common::refusing_prctl(&["--subreaper"]));
+        let run = init.args(["--", "sh", "-c", "echo ran; exit 3"]).run();
         run.assert_code(1);
         assert_one_line_saying(&run, &["ERROR", "prctl(PR_SET_CHILD_SUBREAPER)"]);
         if run.stdout.contains("ran") {
