@@ -330,3 +330,121 @@ mod tests {
         assert!(run(&[]).expect("parses").command.is_empty());
     }
 }
+
+/// Property tests: any argv (options, values, words that only look like options, bytes
+/// that are not UTF-8) parses to a run, --help/--version/--license or a one-line error,
+/// never a panic; everything after the command belongs to it. The inputs come from
+/// `crate::proptests`.
+#[cfg(test)]
+mod proptests {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use proptest::sample::select;
+
+    use crate::cli::{self, Parsed};
+    use crate::proptests::{check_resolve, config, env_map, fuzzy, one_line};
+
+    proptest! {
+        #![proptest_config(config(500))]
+
+        #[test]
+        fn argv_and_environment_never_panic(argv in argv(), env in env_map()) {
+            match cli::parse(argv) {
+                Ok(Parsed::Run(args)) => check_resolve(*args, &env)?,
+                Ok(Parsed::Help | Parsed::Version | Parsed::License) => {}
+                Err(msg) => prop_assert!(!msg.is_empty()),
+            }
+        }
+
+        #[test]
+        fn argv_errors_are_one_line(argv in argv()) {
+            if let Err(msg) = cli::parse(argv) {
+                prop_assert!(one_line(&msg), "{msg:?}");
+            }
+        }
+
+        #[test]
+        fn everything_after_the_command_belongs_to_it(
+            flags in vec(select(&["-g", "-s", "-w", "-v", "-t1s", "--pgroup"][..]), 0..4),
+            command in "[a-z/][a-z0-9/._]{0,10}",
+            rest in vec(argv_word(), 0..8),
+            dashdash in any::<bool>(),
+        ) {
+            let mut argv = vec![OsString::from("init")];
+            argv.extend(flags.iter().map(OsString::from));
+            if dashdash {
+                argv.push("--".into());
+            }
+            let mut want = vec![OsString::from(&command)];
+            want.extend(rest.iter().cloned());
+            argv.extend(want.iter().cloned());
+            match cli::parse(argv.clone()) {
+                Ok(Parsed::Run(args)) => prop_assert_eq!(&args.command, &want, "{:?}", argv),
+                other => prop_assert!(false, "{argv:?}: {other:?}"),
+            }
+        }
+    }
+
+    /// Argv words: options of init, their values, command words and raw bytes (not UTF-8).
+    fn argv_word() -> impl Strategy<Value = OsString> {
+        let option = select(
+            &[
+                "-t",
+                "-t5s",
+                "--grace-period",
+                "--grace-period=1s",
+                "--pre-stop-delay",
+                "-r",
+                "--rewrite=TERM:QUIT",
+                "-g",
+                "-s",
+                "-p",
+                "-pKILL",
+                "-e",
+                "-e143",
+                "-w",
+                "-v",
+                "-vvv",
+                "--log-format",
+                "--log-format=json",
+                "--probe",
+                "--probe-timeout",
+                "-h",
+                "--help",
+                "-V",
+                "--version",
+                "-P",
+                "--pause",
+                "-l",
+                "--license",
+                "-pRTMIN+2",
+                "--",
+                "-",
+                "--bogus",
+                "-x",
+                "--pgroup=1",
+                "-gst",
+            ][..],
+        )
+        .prop_map(OsString::from);
+        prop_oneof![
+            3 => option,
+            2 => fuzzy().prop_map(OsString::from),
+            1 => (select(&["-", "--"][..]), fuzzy()).prop_map(|(d, s)| OsString::from(format!("{d}{s}"))),
+            1 => vec(any::<u8>(), 0..6).prop_map(|b| {
+                OsString::from_vec(b.into_iter().filter(|&c| c != 0).collect())
+            }),
+        ]
+    }
+
+    fn argv() -> impl Strategy<Value = Vec<OsString>> {
+        vec(argv_word(), 0..10).prop_map(|words| {
+            let mut argv = vec![OsString::from("init")];
+            argv.extend(words);
+            argv
+        })
+    }
+}

@@ -690,3 +690,160 @@ mod tests {
         assert_eq!(c.forward_as(libc::SIGTERM), Some(libc::SIGTERM));
     }
 }
+
+/// Property tests: every parser of a flag or variable returns a value or a one-line error
+/// on any input, and never panics (PID 1 parses before it supervises); `resolve` gives a
+/// valid configuration or a usage error. The inputs come from `crate::proptests`.
+#[cfg(test)]
+mod proptests {
+    use std::collections::HashMap;
+    use std::ffi::OsString;
+
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use proptest::sample::select;
+
+    use super::{Args, UsageError};
+    use crate::config;
+    use crate::proptests::{check_resolve, config, env_map, lookup, one_line, text};
+    use crate::signals;
+
+    proptest! {
+        #![proptest_config(config(1000))]
+
+        #[test]
+        fn durations_never_panic(s in text()) {
+            match config::parse_duration(&s) {
+                Ok(d) => prop_assert!(d.as_secs() < u64::MAX),
+                Err(why) => prop_assert!(one_line(why)),
+            }
+        }
+
+        #[test]
+        fn whole_durations_are_exact(n in any::<u32>(), unit in select(&["", "s", "ms", "m", "h"][..])) {
+            let nanos_per_unit: u128 = match unit {
+                "" | "s" => 1_000_000_000,
+                "ms" => 1_000_000,
+                "m" => 60_000_000_000,
+                _ => 3_600_000_000_000,
+            };
+            let d = config::parse_duration(&format!("{n}{unit}"));
+            prop_assert_eq!(d.map(|d| d.as_nanos()), Ok(u128::from(n) * nanos_per_unit));
+        }
+
+        #[test]
+        fn fractional_seconds_are_exact_to_the_nanosecond(secs in 0u64..1_000_000, frac in "[0-9]{1,9}") {
+            let want = u128::from(secs) * 1_000_000_000
+                + frac.parse::<u128>().unwrap_or(0) * 10u128.pow(9 - frac.len() as u32);
+            let d = config::parse_duration(&format!(" {secs}.{frac}s "));
+            prop_assert_eq!(d.map(|d| d.as_nanos()), Ok(want));
+        }
+
+        #[test]
+        fn huge_durations_are_an_error_not_a_panic(digits in "[1-9][0-9]{25,60}", unit in select(&["", "s", "ms", "m", "h"][..])) {
+            let s = format!("{digits}{unit}");
+            prop_assert!(config::parse_duration(&s).is_err(), "{}", s);
+        }
+
+        #[test]
+        fn rewrites_never_panic(s in text()) {
+            match config::parse_rewrite(&s) {
+                Ok((from, to)) => {
+                    prop_assert!(signals::is_catchable(from), "{s:?}: FROM {from}");
+                    if let Some(to) = to {
+                        prop_assert!((1..=signals::SIGMAX).contains(&to), "{s:?}: TO {to}");
+                    }
+                }
+                Err(why) => prop_assert!(one_line(why)),
+            }
+        }
+
+        #[test]
+        fn rewrites_of_catchable_signals_parse(from in 1..=signals::SIGMAX, to in 0..=signals::SIGMAX) {
+            let parsed = config::parse_rewrite(&format!("{from}:{to}"));
+            if signals::is_catchable(from) {
+                prop_assert_eq!(parsed, Ok((from, (to != 0).then_some(to))));
+            } else {
+                prop_assert!(parsed.is_err());
+            }
+        }
+
+        #[test]
+        fn exit_codes_never_panic(s in text()) {
+            match config::parse_exit_code(&s) {
+                Ok(code) => prop_assert_eq!(s.trim().parse::<u32>().ok(), Some(u32::from(code))),
+                Err(why) => prop_assert!(one_line(why)),
+            }
+        }
+
+        #[test]
+        fn exit_codes_are_exactly_0_to_255(n in any::<u64>()) {
+            let parsed = config::parse_exit_code(&n.to_string());
+            if n <= 255 {
+                prop_assert_eq!(parsed, Ok(n as u8));
+            } else {
+                prop_assert!(parsed.is_err());
+            }
+        }
+
+        #[test]
+        fn booleans_never_panic(s in text()) {
+            let want = match s.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => Some(true),
+                "0" | "false" | "no" | "off" => Some(false),
+                _ => None,
+            };
+            prop_assert_eq!(config::parse_bool(&s), want);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config(500))]
+
+        #[test]
+        fn environment_never_panics(env in env_map(), probe in any::<bool>()) {
+            let args = Args {
+                command: if probe { vec![] } else { vec![OsString::from("true")] },
+                probe: probe.then(|| "tcp://127.0.0.1:1".to_owned()),
+                ..Args::default()
+            };
+            check_resolve(args, &env)?;
+        }
+
+        #[test]
+        fn flag_values_never_panic(
+            values in vec(text(), 8),
+            lists in vec(vec(text(), 0..3), 2),
+            verbose in any::<u8>(),
+        ) {
+            let v = |i: usize| values.get(i).cloned();
+            let args = Args {
+                grace_period: v(0),
+                pre_stop_delay: v(1),
+                pdeathsig: v(2),
+                log_format: v(3),
+                probe_timeout: v(4),
+                rewrite: lists.first().cloned().unwrap_or_default(),
+                remap_exit: lists.get(1).cloned().unwrap_or_default(),
+                verbose,
+                command: vec![OsString::from("true")],
+                ..Args::default()
+            };
+            check_resolve(args, &HashMap::new())?;
+        }
+
+        /// The contract: a bad value is "one line on stderr naming the option and the value",
+        /// whatever bytes the value holds (a newline in a variable must not split the line).
+        #[test]
+        fn usage_errors_are_one_line_whatever_the_value(env in env_map(), value in text(), flag in any::<bool>()) {
+            let args = Args {
+                grace_period: flag.then(|| value.clone()),
+                command: vec![OsString::from("true")],
+                ..Args::default()
+            };
+            if let Err(UsageError(msg)) = config::resolve(args, &lookup(&env)) {
+                prop_assert!(one_line(&msg), "{msg:?}");
+            }
+        }
+    }
+}

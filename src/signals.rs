@@ -622,3 +622,37 @@ mod tests {
         assert_eq!(sigaction_raw(sig, None).unwrap(), libc::SIG_DFL);
     }
 }
+
+/// Property tests: signal names and numbers parse to a signal in range or to nothing, on
+/// any input, and every name init prints parses back. The inputs come from
+/// `crate::proptests`.
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use crate::proptests::{config, text};
+    use crate::signals;
+
+    proptest! {
+        #![proptest_config(config(1000))]
+
+        #[test]
+        fn signal_names_never_panic_and_stay_in_range(s in text()) {
+            if let Some(n) = signals::parse(&s) {
+                prop_assert!((1..=signals::SIGMAX).contains(&n), "{s:?} -> {n}");
+            }
+        }
+
+        #[test]
+        fn signal_numbers_and_names_round_trip(n in 1..=signals::SIGMAX, lower in any::<bool>(), sig_prefix in any::<bool>()) {
+            prop_assert_eq!(signals::parse(&n.to_string()), Some(n));
+            // The C libraries' reserved signals (32, 33) have no name, only a number.
+            let name = signals::name(n);
+            if let Some(bare) = name.strip_prefix("SIG") {
+                let spelled = if sig_prefix { name.clone() } else { bare.to_owned() };
+                let spelled = if lower { spelled.to_ascii_lowercase() } else { spelled };
+                prop_assert_eq!(signals::parse(&spelled), Some(n), "{}", spelled);
+            }
+        }
+    }
+}

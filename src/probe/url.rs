@@ -504,3 +504,81 @@ mod tests {
         assert!(msg.contains("http://h:http/"), "{msg}");
     }
 }
+
+/// Property tests: a probe URL (with `$VAR` references) parses to a target or a one-line
+/// error on any input; well-formed URLs parse to what they say. The inputs come from
+/// `crate::proptests`.
+#[cfg(test)]
+mod proptests {
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use proptest::sample::select;
+
+    use crate::probe::{Scheme, parse_url};
+    use crate::proptests::{config, env_map, fuzzy, lookup, one_line};
+
+    proptest! {
+        #![proptest_config(config(1000))]
+
+        #[test]
+        fn probe_urls_never_panic(s in url_like(), env in env_map()) {
+            match parse_url(&s, &lookup(&env)) {
+                Ok(t) => {
+                    prop_assert!(t.port != 0);
+                    prop_assert!(t.url.bytes().all(|b| b.is_ascii_graphic()), "{:?}", t.url);
+                    match t.scheme {
+                        Scheme::Http => prop_assert!(t.path.starts_with('/'), "{:?}", t.path),
+                        Scheme::Tcp => prop_assert!(t.path.is_empty()),
+                    }
+                }
+                Err(e) => prop_assert!(one_line(&e.to_string()), "{e}"),
+            }
+        }
+
+        #[test]
+        fn well_formed_probe_urls_parse(
+            http in any::<bool>(),
+            host in prop_oneof![
+                "[a-z][a-z0-9-]{0,20}(\\.[a-z0-9-]{1,10}){0,3}",
+                any::<[u8; 4]>().prop_map(|o| format!("{}.{}.{}.{}", o[0], o[1], o[2], o[3])),
+                any::<[u16; 8]>().prop_map(|s| format!("[{}]", std::net::Ipv6Addr::from(s))),
+            ],
+            port in 1..=u16::MAX,
+            path in "(/[A-Za-z0-9._~%!*'()+,;=:@-]{0,12}){0,4}(\\?[a-z0-9=&]{0,10})?",
+        ) {
+            let url = if http {
+                format!("http://{host}:{port}{path}")
+            } else {
+                format!("tcp://{host}:{port}")
+            };
+            let t = parse_url(&url, &|_| None);
+            prop_assert!(t.is_ok(), "{url}: {t:?}");
+            let t = t.unwrap_or_else(|_| unreachable!());
+            prop_assert_eq!(t.port, port);
+            prop_assert_eq!(t.url, url);
+        }
+    }
+
+    /// Probe URLs: a scheme-ish head, then fuzz with `$VAR` references.
+    fn url_like() -> impl Strategy<Value = String> {
+        let head = select(
+            &[
+                "http://", "tcp://", "HTTP://", "https://", "", "x://", "http:/",
+            ][..],
+        );
+        let var = select(
+            &[
+                "$PORT",
+                "${PORT}",
+                "${UNSET:-80}",
+                "$UNSET",
+                "${",
+                "$$",
+                "${1x}",
+                "$",
+            ][..],
+        );
+        let piece = prop_oneof![2 => fuzzy(), 1 => var.prop_map(str::to_owned)];
+        (head, vec(piece, 0..5)).prop_map(|(h, rest)| format!("{h}{}", rest.concat()))
+    }
+}
