@@ -2,6 +2,8 @@
 //! and requires it to pass. Without a usable builder (no docker engine, no podman, and
 //! not root with apt to install podman) the script fails, unless `INIT_TEST_ALLOW_SKIP=1`:
 //! then it prints `SKIP: <reason>` and this test reports it through `common::skip`.
+//! scripts/test runs this file on its own, after the rest of the suite, so that an image
+//! build does not load the machine under the timing-bound tests.
 
 mod common;
 
@@ -17,12 +19,10 @@ const LIMIT: Duration = Duration::from_secs(30 * 60);
 #[test]
 fn containerfile_example_builds_runs_healthy_as_nonroot_and_stops_cleanly() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/container-test");
-    // The harness removes the test's INIT_* variables; these two are the script's.
+    // The harness removes the test's INIT_* variables; this one is the script's.
     let mut init = Init::new(Mode::Subreaper).program(&script);
-    for var in [ALLOW_SKIP, "INIT_CONTAINER_TEST_INSTALL"] {
-        if let Some(value) = std::env::var_os(var) {
-            init = init.env(var, value);
-        }
+    if let Some(value) = std::env::var_os(ALLOW_SKIP) {
+        init = init.env(ALLOW_SKIP, value);
     }
     // Its own session: when the deadline passes, everything it started is killed.
     let mut run = init.spawn();
@@ -48,4 +48,33 @@ fn containerfile_example_builds_runs_healthy_as_nonroot_and_stops_cleanly() {
     {
         done.fail("the script exited 0 without verifying the wheel and the .deb");
     }
+}
+
+#[test]
+fn the_kubernetes_guide_shows_the_manifest_that_container_test_runs() {
+    // docs/kubernetes.md prints examples/kubernetes/pod.yaml (without its comments);
+    // scripts/container-test runs that file with podman kube play. They must not drift.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read =
+        |p: &str| std::fs::read_to_string(root.join(p)).unwrap_or_else(|e| panic!("read {p}: {e}"));
+    let file: Vec<String> = read("examples/kubernetes/pod.yaml")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect();
+    let guide = read("docs/kubernetes.md");
+    let shown: Vec<String> = guide
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap_or_else(|| panic!("docs/kubernetes.md has no yaml block"))
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        file == shown,
+        "docs/kubernetes.md's manifest differs from examples/kubernetes/pod.yaml:\n{}\n---\n{}",
+        shown.join("\n"),
+        file.join("\n")
+    );
 }
