@@ -23,7 +23,14 @@
 //!   [`Running::wait_pid_line`], and [`Running::settle`], a barrier (a real-time
 //!   [`marker`] signal) after which every standard signal sent before it has been
 //!   handled by init and recorded by the child if init forwarded it: the way to show
-//!   that a signal was *not* forwarded.
+//!   that a signal was *not* forwarded. [`Running::signal`] first waits until init has
+//!   blocked its signals ([`signals_blocked`]): an earlier SIGTERM would kill a plain
+//!   init, or be dropped by a namespace's PID 1.
+//! - [`Running::assert_not_scheduled`] ([`context_switches`]): no wake-ups while idle.
+//! - Other users and namespaces: [`as_nonroot`] and [`NonrootFiles`] (uid 65532),
+//!   [`rootless_namespace_prefix`] (a rootless container's user and PID namespaces),
+//!   [`nsenter`] (into a run's namespaces), [`refusing_prctl`] (a seccomp filter that
+//!   makes prctl refuse the subreaper or a parent-death signal).
 //! - [`skip`]: a test that cannot run its scenario on this machine fails, unless
 //!   `INIT_TEST_ALLOW_SKIP=1` ([`ALLOW_SKIP`]); then it prints `SKIPPED` past the capture.
 //! - [`ClosedPort`]: a port that refuses connections and that nobody else can take.
@@ -34,8 +41,8 @@
 //! (resolved once, so a pyenv shim does not sit between init and the fixture):
 //! `signals.py` (the signal recorder: `ready (pid: N)`, then `got N NAME from PID`
 //! per signal), `orphans.py` (orphans and daemons for init to adopt), `fds.py`
-//! (inherited descriptors), `pty_driver.py` (a terminal and a user typing Ctrl-C)
-//! and `json_lines.py` (checks JSON log lines). Each says how to use it at its top.
+//! (inherited descriptors), `pty_driver.py` (a terminal and a user typing Ctrl-C),
+//! `json_lines.py` (checks JSON log lines) and `deny_prctl.py` (the seccomp filter). Each says how to use it at its top.
 //! The `INIT_*`, `TINI_*` and `LOG_FORMAT` variables of the test's own environment
 //! are removed from every run, so only what a test sets is seen.
 #![allow(dead_code)] // each test crate uses its own part of the harness
