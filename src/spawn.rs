@@ -79,16 +79,14 @@ impl std::fmt::Display for SpawnError {
                             ),
                         }
                     }
-                    _ => match *errno {
-                        libc::ENOENT | libc::ENOTDIR => {
-                            write!(f, "command not found: '{program}' ({err})")
-                        }
-                        libc::ENOEXEC => write!(
-                            f,
-                            "cannot run '{program}': not an executable format, and init runs no shell ({err})"
-                        ),
-                        _ => write!(f, "cannot run '{program}': {err}"),
-                    },
+                    (libc::ENOENT | libc::ENOTDIR, _) => {
+                        write!(f, "command not found: '{program}' ({err})")
+                    }
+                    (libc::ENOEXEC, _) => write!(
+                        f,
+                        "cannot run '{program}': not an executable format, and init runs no shell ({err})"
+                    ),
+                    _ => write!(f, "cannot run '{program}': {err}"),
                 }
             }
             SpawnError::BadCommand => write!(f, "invalid command"),
